@@ -1,0 +1,121 @@
+/**
+ * One error type for the API and one middleware that maps every failure to an HTTP answer. Routes throw; they never
+ * build error responses themselves. Anything unexpected becomes a generic 500 whose details go to the log only.
+ */
+import type { ErrorRequestHandler } from 'express';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ZodError } from 'zod';
+
+export const ERROR_STATUS = {
+  VALIDATION: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+} as const;
+
+export type TErrorCode = keyof typeof ERROR_STATUS;
+
+export interface TErrorBody {
+  error: { code: TErrorCode | 'INTERNAL'; message: string; issues?: unknown[] };
+}
+
+export class AppError extends Error {
+  readonly code: TErrorCode;
+  readonly issues?: unknown[];
+
+  constructor(code: TErrorCode, message: string, issues?: unknown[]) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.issues = issues;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  static validation(message: string, issues?: unknown[]): AppError {
+    return new AppError('VALIDATION', message, issues);
+  }
+  static unauthenticated(message = 'A valid bearer token is required'): AppError {
+    return new AppError('UNAUTHENTICATED', message);
+  }
+  static forbidden(message = 'You may not do this'): AppError {
+    return new AppError('FORBIDDEN', message);
+  }
+  static notFound(message = 'Not found'): AppError {
+    return new AppError('NOT_FOUND', message);
+  }
+  static conflict(message: string): AppError {
+    return new AppError('CONFLICT', message);
+  }
+}
+
+/**
+ * The domain error types a workflow validator refuses with (ApplicationFailure.type) and the code each maps to.
+ * Unknown types are not listed: they fall through to a 500.
+ */
+const WORKFLOW_FAILURE_CODES: Record<string, TErrorCode> = {
+  NotAuthorized: 'FORBIDDEN',
+  InvalidTransition: 'CONFLICT',
+  ValidationError: 'VALIDATION',
+  NotFound: 'NOT_FOUND',
+};
+
+/** Translates any thrown value into an AppError, or null when it is unexpected (a 500). */
+export function toAppError(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return AppError.validation('Invalid request', err.issues);
+  if (isMalformedJson(err)) return AppError.validation('Malformed JSON body');
+  if (err instanceof WorkflowNotFoundError) return AppError.notFound('Task workflow not found');
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return AppError.conflict('Workflow already started');
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type) {
+      const code = WORKFLOW_FAILURE_CODES[cause.type];
+      // The validator's message is written for the caller (it names the rule that refused the decision).
+      if (code) return new AppError(code, cause.message);
+    }
+  }
+  return null;
+}
+
+function isMalformedJson(err: unknown): boolean {
+  // body-parser marks JSON syntax errors with type 'entity.parse.failed' and status 400.
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { type?: unknown }).type === 'entity.parse.failed' &&
+    (err as { status?: unknown }).status === 400
+  );
+}
+
+export interface TErrorLogger {
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export const consoleErrorLogger: TErrorLogger = {
+  error: (message, meta) => console.error(message, meta ?? ''),
+};
+
+/** The one error middleware: registered last in createApp. */
+export function errorMiddleware(logger: TErrorLogger = consoleErrorLogger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const appError = toAppError(err);
+    if (appError) {
+      const body: TErrorBody = { error: { code: appError.code, message: appError.message } };
+      if (appError.issues) body.error.issues = appError.issues;
+      res.status(appError.status).json(body);
+      return;
+    }
+    logger.error('Unhandled error in API request', { method: req.method, path: req.path, err });
+    const body: TErrorBody = { error: { code: 'INTERNAL', message: 'Internal server error' } };
+    res.status(500).json(body);
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Request and response shapes at the HTTP edge. Each route parses its input with one of these before doing
+ * anything, so a malformed request is a 400 that changed nothing.
+ */
+import { z } from 'zod';
+
+const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A calendar date `YYYY-MM-DD` that exists (2021-02-30 does not). */
+export const ZIsoDate = z
+  .string()
+  .regex(DATE_RE, 'Expected a date as YYYY-MM-DD')
+  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'No such calendar date');
+
+/** A reporting period `YYYY-MM`. */
+export const ZPeriod = z.string().regex(PERIOD_RE, 'Expected a period as YYYY-MM');
+
+const ZId = z.string().trim().min(1).max(100);
+const ZText = (max: number) => z.string().trim().min(1).max(max);
+
+export const ZEvidenceInput = z.object({
+  fileName: ZText(255),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'Expected a SHA-256 digest in hex')
+    .transform((s) => s.toLowerCase()),
+  sizeBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 1024 ** 3),
+  mimeType: ZText(255).optional(),
+  url: z.url().max(2000).optional(),
+});
+export type TEvidenceInputBody = z.infer<typeof ZEvidenceInput>;
+const ZEvidenceList = z.array(ZEvidenceInput).max(50).optional();
+
+// ---- campaigns ----
+
+export const ZCreateCampaignRequest = z.object({
+  name: ZText(200),
+  kind: z.enum(['xunshi', 'xuncha', 'ducha']),
+  inspectingBody: ZText(200),
+  inspectedUnitId: ZId,
+  feedbackDate: ZIsoDate,
+  policy: z.record(z.string(), z.unknown()).optional(),
+});
+export type TCreateCampaignRequest = z.infer<typeof ZCreateCampaignRequest>;
+
+/** A deadline as structured data; `date` is required exactly for the kinds that have one. */
+export const ZStructuredDeadline = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('date'), date: ZIsoDate }),
+  z.object({ kind: z.literal('immediate') }),
+  z.object({ kind: z.literal('long_term') }),
+  z.object({ kind: z.literal('date_then_long_term'), date: ZIsoDate }),
+  z.object({ kind: z.literal('immediate_then_long_term') }),
+]);
+export type TStructuredDeadline = z.infer<typeof ZStructuredDeadline>;
+
+/** Either structured, or the plan's own wording (`2020年12月31日前完成`, `立行立改，长期推进` ...). */
+export const ZDeadlineInput = z.union([ZText(200), ZStructuredDeadline]);
+export type TDeadlineInput = z.infer<typeof ZDeadlineInput>;
+
+export const ZCreateTaskItem = z.object({
+  problem: z.object({ category: ZText(200), title: ZText(500), description: ZText(5000).optional() }),
+  measure: ZText(5000),
+  target: ZText(5000).optional(),
+  leadUnitId: ZId,
+  participatingUnitIds: z.array(ZId).max(50).optional(),
+  leaderId: ZId,
+  responsiblePerson: ZText(200).optional(),
+  deadline: ZDeadlineInput,
+});
+export type TCreateTaskItem = z.infer<typeof ZCreateTaskItem>;
+
+/** One task, or many under `tasks`; both normalise to a list. */
+export const ZCreateTaskRequest = z.union([
+  z.object({ tasks: z.array(ZCreateTaskItem).min(1).max(500) }),
+  ZCreateTaskItem.transform((task) => ({ tasks: [task] })),
+]);
+export type TCreateTaskRequest = z.infer<typeof ZCreateTaskRequest>;
+
+// ---- task lists ----
+
+export const TASK_STATUSES = [
+  'ASSIGNED',
+  'IN_PROGRESS',
+  'CLOSURE_REQUESTED',
+  'CLOSED',
+  'LONG_TERM',
+  'VERIFIED',
+  'OVERDUE',
+] as const;
+export const TRAFFIC_LIGHTS = ['green', 'yellow', 'red'] as const;
+
+export const ZListTasksQuery = z.object({
+  campaignId: ZId.optional(),
+  unitId: ZId.optional(),
+  status: z.enum(TASK_STATUSES).optional(),
+  trafficLight: z.enum(TRAFFIC_LIGHTS).optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type TListTasksQuery = z.infer<typeof ZListTasksQuery>;
+
+// ---- decisions ----
+
+/** A reason is required when something is sent back or refused: the unit must know what to fix. */
+function reasonRequiredFor<T extends { decision: string; reason?: string }>(negative: string) {
+  return (value: T, ctx: z.RefinementCtx) => {
+    if (value.decision === negative && !value.reason) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: `A reason is required to ${negative}` });
+    }
+  };
+}
+
+export const ZAcknowledgeRequest = z.object({ comment: ZText(2000).optional() }).default({});
+export type TAcknowledgeRequest = z.infer<typeof ZAcknowledgeRequest>;
+
+export const ZSubmitReportRequest = z.object({ period: ZPeriod, progress: ZText(20000), evidence: ZEvidenceList });
+export type TSubmitReportRequest = z.infer<typeof ZSubmitReportRequest>;
+
+export const ZReviewReportRequest = z
+  .object({ decision: z.enum(['accept', 'return']), reason: ZText(2000).optional() })
+  .superRefine(reasonRequiredFor('return'));
+export type TReviewReportRequest = z.infer<typeof ZReviewReportRequest>;
+
+export const ZReviewReportParams = z.object({ id: ZId, period: ZPeriod });
+
+export const ZRequestClosureRequest = z.object({ summary: ZText(20000), evidence: ZEvidenceList });
+export type TRequestClosureRequest = z.infer<typeof ZRequestClosureRequest>;
+
+export const ZSignOffRequest = z
+  .object({ decision: z.enum(['approve', 'return']), reason: ZText(2000).optional() })
+  .superRefine(reasonRequiredFor('return'));
+export type TSignOffRequest = z.infer<typeof ZSignOffRequest>;
+
+export const ZRequestExtensionRequest = z.object({ newDate: ZIsoDate, reason: ZText(2000) });
+export type TRequestExtensionRequest = z.infer<typeof ZRequestExtensionRequest>;
+
+export const ZDecideExtensionRequest = z
+  .object({ decision: z.enum(['approve', 'refuse']), reason: ZText(2000).optional() })
+  .superRefine(reasonRequiredFor('refuse'));
+export type TDecideExtensionRequest = z.infer<typeof ZDecideExtensionRequest>;
+
+export const ZReassignRequest = z
+  .object({ leadUnitId: ZId.optional(), leaderId: ZId.optional(), reason: ZText(2000).optional() })
+  .refine((v) => v.leadUnitId !== undefined || v.leaderId !== undefined, {
+    message: 'Give leadUnitId, leaderId or both',
+  });
+export type TReassignRequest = z.infer<typeof ZReassignRequest>;
+
+export const ZLookBackRequest = z
+  .object({ verdict: z.enum(['consolidated', 'rebound']), reason: ZText(2000).optional() })
+  .superRefine((v, ctx) => {
+    if (v.verdict === 'rebound' && !v.reason) {
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A reason is required for a rebound' });
+    }
+  });
+export type TLookBackRequest = z.infer<typeof ZLookBackRequest>;
+
+export const ZEndLongTermRequest = z.object({ reason: ZText(2000).optional() }).default({});
+export type TEndLongTermRequest = z.infer<typeof ZEndLongTermRequest>;
+
+export const ZSplitTaskRequest = z.object({
+  children: z
+    .array(z.object({ leadUnitId: ZId, leaderId: ZId, measure: ZText(5000).optional() }))
+    .min(1)
+    .max(100),
+});
+export type TSplitTaskRequest = z.infer<typeof ZSplitTaskRequest>;
+
+/** Delegation of a signer's sign-off to a deputy for a period (inclusive dates). */
+export const ZCreateDelegationRequest = z
+  .object({ taskId: ZId, toUserId: ZId, from: ZIsoDate, to: ZIsoDate })
+  .refine((v) => v.from <= v.to, { path: ['to'], message: '`to` must not be before `from`' });
+export type TCreateDelegationRequest = z.infer<typeof ZCreateDelegationRequest>;
+
+export const ZTaskParams = z.object({ id: ZId });
