@@ -1,0 +1,195 @@
+import type * as net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import type { CallContext, Engine } from './engine';
+import { RpcError } from './errors';
+import { decodeMessage, encodeMessage, lookupService, type Obj } from './proto';
+
+export type Handler = (req: Obj, ctx: CallContext) => Obj | Promise<Obj>;
+
+const DECODE_ERROR = Symbol('decodeError');
+
+function buildService(
+  serviceName: string,
+  handlers: Record<string, Handler>,
+  log: (msg: string) => void,
+): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  const service = lookupService(serviceName);
+  const definition: Record<string, grpc.MethodDefinition<Obj, Obj>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  const shortName = serviceName.slice(serviceName.lastIndexOf('.') + 1);
+  for (const method of Object.values(service.methods)) {
+    method.resolve();
+    const reqType = method.resolvedRequestType;
+    const resType = method.resolvedResponseType;
+    if (!reqType || !resType) continue;
+    definition[method.name] = {
+      path: `/${serviceName}/${method.name}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (v: Obj) => encodeMessage(reqType, v),
+      requestDeserialize: (buf: Buffer) => {
+        try {
+          return decodeMessage(reqType, buf);
+        } catch (err) {
+          return { [DECODE_ERROR]: (err as Error).message };
+        }
+      },
+      responseSerialize: (v: Obj) => encodeMessage(resType, v),
+      responseDeserialize: (buf: Buffer) => decodeMessage(resType, buf),
+    };
+    const handler = handlers[method.name];
+    implementation[method.name] = (call: grpc.ServerUnaryCall<Obj, Obj>, callback: grpc.sendUnaryData<Obj>): void => {
+      const fail = (err: unknown): void => {
+        if (err instanceof RpcError) {
+          const metadata = new grpc.Metadata();
+          const details = err.statusDetails();
+          if (details) metadata.set('grpc-status-details-bin', details);
+          callback({ code: err.code, details: err.message, metadata });
+          return;
+        }
+        log(`${shortName}/${method.name} failed: ${(err as Error)?.stack ?? String(err)}`);
+        callback({ code: grpc.status.INTERNAL, details: `${method.name}: ${(err as Error)?.message ?? String(err)}` });
+      };
+      if (!handler) {
+        callback({
+          code: grpc.status.UNIMPLEMENTED,
+          details: `${shortName}/${method.name} is not supported by the Temporal dev server.`,
+        });
+        return;
+      }
+      const req = call.request;
+      if (req && (req as Record<symbol, unknown>)[DECODE_ERROR]) {
+        callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `${method.name}: malformed request: ${String((req as Record<symbol, unknown>)[DECODE_ERROR])}`,
+        });
+        return;
+      }
+      const ctx: CallContext = {
+        cancelled: () => call.cancelled,
+        onCancel: (fn) => {
+          call.once('cancelled', fn);
+        },
+      };
+      try {
+        const result = handler(req ?? {}, ctx);
+        if (result instanceof Promise) {
+          result.then((r) => callback(null, r), fail);
+        } else {
+          callback(null, result);
+        }
+      } catch (err) {
+        fail(err);
+      }
+    };
+  }
+  return { definition, implementation };
+}
+
+export function workflowServiceHandlers(e: Engine): Record<string, Handler> {
+  return {
+    GetSystemInfo: () => e.getSystemInfo(),
+    GetClusterInfo: () => ({
+      supportedClients: {},
+      serverVersion: '1.24.0-devserver',
+      clusterId: 'devserver',
+      clusterName: 'devserver',
+      historyShardCount: 1,
+      persistenceStore: 'devserver',
+      visibilityStore: 'devserver',
+    }),
+    DescribeNamespace: (r) => e.describeNamespace(r),
+    ListNamespaces: () => e.listNamespaces(),
+    RegisterNamespace: (r) => e.registerNamespaceRpc(r),
+    StartWorkflowExecution: (r) => e.startWorkflowExecution(r),
+    SignalWithStartWorkflowExecution: (r) => e.signalWithStartWorkflowExecution(r),
+    SignalWorkflowExecution: (r) => e.signalWorkflowExecution(r),
+    GetWorkflowExecutionHistory: (r, c) => e.getWorkflowExecutionHistory(r, c),
+    GetWorkflowExecutionHistoryReverse: (r) => e.getWorkflowExecutionHistoryReverse(r),
+    PollWorkflowTaskQueue: (r, c) => e.pollWorkflowTaskQueue(r, c),
+    RespondWorkflowTaskCompleted: (r) => e.respondWorkflowTaskCompleted(r),
+    RespondWorkflowTaskFailed: (r) => e.respondWorkflowTaskFailed(r),
+    PollActivityTaskQueue: (r, c) => e.pollActivityTaskQueue(r, c),
+    RecordActivityTaskHeartbeat: (r) => e.recordActivityTaskHeartbeat(r),
+    RecordActivityTaskHeartbeatById: (r) => e.recordActivityTaskHeartbeat(r, true),
+    RespondActivityTaskCompleted: (r) => e.respondActivityTaskCompleted(r),
+    RespondActivityTaskCompletedById: (r) => e.respondActivityTaskCompleted(r, true),
+    RespondActivityTaskFailed: (r) => e.respondActivityTaskFailed(r),
+    RespondActivityTaskFailedById: (r) => e.respondActivityTaskFailed(r, true),
+    RespondActivityTaskCanceled: (r) => e.respondActivityTaskCanceled(r),
+    RespondActivityTaskCanceledById: (r) => e.respondActivityTaskCanceled(r, true),
+    RequestCancelWorkflowExecution: (r) => e.requestCancelWorkflowExecution(r),
+    TerminateWorkflowExecution: (r) => e.terminateWorkflowExecution(r),
+    DeleteWorkflowExecution: (r) => e.deleteWorkflowExecution(r),
+    ListWorkflowExecutions: (r) => e.listWorkflowExecutions(r),
+    ScanWorkflowExecutions: (r) => e.listWorkflowExecutions(r),
+    ListOpenWorkflowExecutions: (r) => e.listOpenOrClosed(r, true),
+    ListClosedWorkflowExecutions: (r) => e.listOpenOrClosed(r, false),
+    CountWorkflowExecutions: (r) => e.countWorkflowExecutions(r),
+    GetSearchAttributes: () => {
+      const l = e.listSearchAttributes();
+      return { keys: { ...l.systemAttributes, ...l.customAttributes } };
+    },
+    QueryWorkflow: (r, c) => e.queryWorkflow(r, c),
+    RespondQueryTaskCompleted: (r) => e.respondQueryTaskCompleted(r),
+    DescribeWorkflowExecution: (r) => e.describeWorkflowExecution(r),
+    DescribeTaskQueue: (r) => e.describeTaskQueue(r),
+    ShutdownWorker: (r) => e.shutdownWorker(r),
+    ResetStickyTaskQueue: (r) => e.resetStickyTaskQueue(r),
+    UpdateWorkflowExecution: (r, c) => e.updateWorkflowExecution(r, c),
+    PollWorkflowExecutionUpdate: (r, c) => e.pollWorkflowExecutionUpdate(r, c),
+    RecordWorkerHeartbeat: () => ({}),
+  };
+}
+
+export function testServiceHandlers(e: Engine): Record<string, Handler> {
+  return {
+    LockTimeSkipping: () => e.lockTimeSkipping(),
+    UnlockTimeSkipping: () => e.unlockTimeSkipping(),
+    UnlockTimeSkippingWithSleep: (r) => e.unlockTimeSkippingWithSleep(r),
+    Sleep: (r) => e.sleep(r),
+    SleepUntil: (r) => e.sleepUntil(r),
+    GetCurrentTime: () => e.getCurrentTime(),
+  };
+}
+
+export function operatorServiceHandlers(e: Engine): Record<string, Handler> {
+  return {
+    ListSearchAttributes: () => e.listSearchAttributes(),
+    AddSearchAttributes: (r) => e.addSearchAttributes(r),
+  };
+}
+
+export async function startGrpcServer(opts: {
+  engine: Engine;
+  host: string;
+  port: number;
+  timeSkipping: boolean;
+  log: (msg: string) => void;
+}): Promise<{ server: grpc.Server; port: number }> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 128 * 1024 * 1024,
+    'grpc.max_send_message_length': 128 * 1024 * 1024,
+  });
+  const services: Array<[string, Record<string, Handler>]> = [
+    ['temporal.api.workflowservice.v1.WorkflowService', workflowServiceHandlers(opts.engine)],
+    ['temporal.api.operatorservice.v1.OperatorService', operatorServiceHandlers(opts.engine)],
+    // Without time skipping every TestService RPC answers UNIMPLEMENTED, like a real dev server.
+    ['temporal.api.testservice.v1.TestService', opts.timeSkipping ? testServiceHandlers(opts.engine) : {}],
+  ];
+  for (const [name, handlers] of services) {
+    const { definition, implementation } = buildService(name, handlers, opts.log);
+    server.addService(definition, implementation);
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+  // grpc-js leaves Nagle's algorithm on, which adds 25-40 ms to every small request/response round trip.
+  const internals = server as unknown as { http2Servers?: Map<net.Server, unknown> };
+  for (const h of internals.http2Servers?.keys() ?? []) {
+    h.on('connection', (socket: net.Socket) => socket.setNoDelay(true));
+  }
+  return { server, port };
+}
