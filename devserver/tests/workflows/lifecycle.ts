@@ -11,9 +11,9 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { addItemSignal, collectWorkflow, echoWorkflow, failingWorkflow } from './basics';
+import { addItemSignal, collectWorkflow, echoWorkflow, failingWorkflow, taskFailsOnceWorkflow } from './basics';
 
-export { collectWorkflow, echoWorkflow, failingWorkflow };
+export { collectWorkflow, echoWorkflow, failingWorkflow, taskFailsOnceWorkflow };
 
 /** Runs a child to completion and returns its result. */
 export async function childResultWorkflow(value: string): Promise<string> {

@@ -1,0 +1,229 @@
+/**
+ * Conformance: workflow cancel and terminate, child workflows (result, failure, cancel, parent close policy), signal
+ * to an external workflow, workflow-task failure and retry, workflow-task timeout, sticky task queues including a
+ * worker that dies without ShutdownWorker.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelledFailure, TerminatedFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { eventually, replayHandles, startSuite, uid, type TSuite } from './helpers/env';
+import { addItemSignal, finishSignal, itemsQuery } from './workflows/basics';
+import {
+  childCancelWorkflow,
+  childFailureWorkflow,
+  childResultWorkflow,
+  collectWorkflow,
+  echoWorkflow,
+  parentClosePolicyWorkflow,
+  signalExternalWorkflow,
+  taskFailsOnceWorkflow,
+} from './workflows/lifecycle';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+let suite: TSuite;
+const toReplay: WorkflowHandle[] = [];
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'devserver-lifecycle-'));
+  suite = await startSuite({ workflowsPath: require.resolve('./workflows/lifecycle') });
+});
+afterAll(async () => {
+  await suite?.teardown();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const opts = (prefix: string, taskQueue = suite.taskQueue) => ({ taskQueue, workflowId: uid(prefix) });
+
+async function eventTypes(handle: WorkflowHandle): Promise<number[]> {
+  return ((await handle.fetchHistory()).events ?? []).map((e) => Number(e.eventType));
+}
+
+async function statusOf(workflowId: string): Promise<string | undefined> {
+  return (await suite.client.workflow.getHandle(workflowId).describe()).status.name;
+}
+
+/** A second worker on its own task queue, for tests that must control who polls it. */
+async function auxWorker(taskQueue: string): Promise<{ stop(): Promise<void> }> {
+  const worker = await Worker.create({
+    connection: suite.testEnv.nativeConnection,
+    namespace: suite.client.options.namespace,
+    taskQueue,
+    workflowBundle: suite.bundle,
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+describe('cancel and terminate', () => {
+  it('cancels a workflow', async () => {
+    const handle = await suite.client.workflow.start(collectWorkflow, opts('cancel'));
+    await handle.query(itemsQuery);
+    await handle.cancel();
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    expect(await statusOf(handle.workflowId)).toBe('CANCELLED');
+    const types = await eventTypes(handle);
+    expect(types).toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+    expect(types.at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED);
+    toReplay.push(handle);
+  });
+
+  it('terminates a workflow with a reason', async () => {
+    const handle = await suite.client.workflow.start(collectWorkflow, opts('terminate'));
+    await handle.terminate('enough');
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(TerminatedFailure);
+    expect(await statusOf(handle.workflowId)).toBe('TERMINATED');
+    expect((await eventTypes(handle)).at(-1)).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  });
+});
+
+describe('child workflows', () => {
+  it('returns a child result to the parent', async () => {
+    const handle = await suite.client.workflow.start(childResultWorkflow, { ...opts('parent'), args: ['v'] });
+    expect(await handle.result()).toBe('parent got v');
+    const types = await eventTypes(handle);
+    expect(types).toContain(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
+    expect(types).toContain(EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED);
+    toReplay.push(handle);
+  });
+
+  it('reports a child failure to the parent', async () => {
+    const handle = await suite.client.workflow.start(childFailureWorkflow, opts('parent-fail'));
+    expect(await handle.result()).toBe('child failed: child broke');
+    expect(await statusOf(`${handle.workflowId}-child`)).toBe('FAILED');
+    toReplay.push(handle);
+  });
+
+  it('cancels a child from the parent', async () => {
+    const handle = await suite.client.workflow.start(childCancelWorkflow, opts('parent-cancel'));
+    expect(await handle.result()).toBe('child cancelled');
+    expect(await statusOf(`${handle.workflowId}-child`)).toBe('CANCELLED');
+    toReplay.push(handle);
+  });
+
+  it('applies parent close policies: terminate, abandon, request cancel', async () => {
+    const handle = await suite.client.workflow.start(parentClosePolicyWorkflow, opts('pcp'));
+    const [terminated, abandoned, cancelled] = await handle.result();
+    await eventually(async () => (await statusOf(terminated)) === 'TERMINATED');
+    await eventually(async () => (await statusOf(cancelled)) === 'CANCELLED');
+    expect(await statusOf(abandoned)).toBe('RUNNING');
+    const child = suite.client.workflow.getHandle(abandoned);
+    await child.signal(finishSignal);
+    expect(await child.result()).toEqual([]);
+    toReplay.push(handle);
+  });
+});
+
+describe('signal to an external workflow', () => {
+  it('delivers a signal sent by another workflow', async () => {
+    const target = await suite.client.workflow.start(collectWorkflow, opts('target'));
+    const sender = await suite.client.workflow.start(signalExternalWorkflow, {
+      ...opts('sender'),
+      args: [target.workflowId, 'hello'],
+    });
+    expect(await sender.result()).toBe('sent');
+    expect(await target.query(itemsQuery)).toEqual(['hello']);
+    expect(await eventTypes(sender)).toContain(EventType.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
+    await target.signal(finishSignal);
+    expect(await target.result()).toEqual(['hello']);
+    toReplay.push(sender, target);
+  });
+});
+
+describe('workflow tasks', () => {
+  it('retries a failed workflow task', async () => {
+    const handle = await suite.client.workflow.start(taskFailsOnceWorkflow, opts('wft-fail'));
+    expect(await handle.result()).toBeGreaterThanOrEqual(5);
+    expect(await eventTypes(handle)).toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  });
+
+  it('times out a workflow task that is never answered and hands it to another worker', async () => {
+    const taskQueue = uid('wft-timeout');
+    const handle = await suite.client.workflow.start(echoWorkflow, {
+      ...opts('wft-timeout', taskQueue),
+      args: ['after timeout'],
+      workflowTaskTimeout: '1s',
+    });
+    // A poller that takes the task and never answers: a worker that hung.
+    const task = await suite.client.workflowService.pollWorkflowTaskQueue({
+      namespace: suite.client.options.namespace,
+      taskQueue: { name: taskQueue },
+      identity: 'hung-worker',
+    });
+    expect(task.taskToken?.length).toBeGreaterThan(0);
+    const aux = await auxWorker(taskQueue);
+    try {
+      expect(await handle.result()).toBe('after timeout');
+    } finally {
+      await aux.stop();
+    }
+    expect(await eventTypes(handle)).toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    toReplay.push(handle);
+  });
+
+  it('moves a workflow off the sticky queue of a worker killed without ShutdownWorker', async () => {
+    const taskQueue = uid('sticky');
+    const codePath = join(tmp, 'bundle.js');
+    writeFileSync(codePath, suite.bundle.code);
+    const child = spawn(
+      process.execPath,
+      [
+        '--require',
+        require.resolve('tsx/cjs'),
+        require.resolve('./helpers/worker-child'),
+        suite.testEnv.address,
+        suite.client.options.namespace,
+        taskQueue,
+        codePath,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        });
+        child.once('exit', () => reject(new Error('worker child exited before ready')));
+      });
+      const handle = await suite.client.workflow.start(collectWorkflow, opts('sticky', taskQueue));
+      await handle.signal(addItemSignal, 'a');
+      // Answered by the child worker from its cache: the workflow now sits on its sticky queue.
+      expect(await handle.query(itemsQuery)).toEqual(['a']);
+      child.kill('SIGKILL');
+      await exited;
+
+      await handle.signal(addItemSignal, 'b');
+      const aux = await auxWorker(taskQueue);
+      try {
+        await handle.signal(finishSignal);
+        expect(await handle.result()).toEqual(['a', 'b']);
+      } finally {
+        await aux.stop();
+      }
+      toReplay.push(handle);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('replay', () => {
+  it('replays the histories written by this file', async () => {
+    expect(await replayHandles(suite.bundle, toReplay)).toEqual([]);
+  });
+});
