@@ -2584,6 +2584,23 @@ export class Engine {
     };
   }
 
+  /** Update-with-start: a start (usually USE_EXISTING) followed by an update on the run it names. */
+  async executeMultiOperation(req: Obj, ctx: CallContext): Promise<Obj> {
+    const ops: Obj[] = req.operations ?? [];
+    if (ops.length !== 2 || !ops[0].startWorkflow || !ops[1].updateWorkflow) {
+      throw invalid('ExecuteMultiOperation supports exactly [startWorkflow, updateWorkflow].');
+    }
+    const startReq = { ...ops[0].startWorkflow, namespace: ops[0].startWorkflow.namespace || req.namespace };
+    const started = this.startWorkflowExecution(startReq);
+    const updateReq = {
+      ...ops[1].updateWorkflow,
+      namespace: ops[1].updateWorkflow.namespace || req.namespace,
+      workflowExecution: { workflowId: startReq.workflowId, runId: started.runId },
+    };
+    const updated = await this.updateWorkflowExecution(updateReq, ctx);
+    return { responses: [{ startWorkflow: started }, { updateWorkflow: updated }] };
+  }
+
   private async waitUpdate(
     start: Run,
     updateId: string,

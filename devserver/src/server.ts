@@ -102,6 +102,7 @@ export function workflowServiceHandlers(e: Engine): Record<string, Handler> {
     ListNamespaces: () => e.listNamespaces(),
     RegisterNamespace: (r) => e.registerNamespaceRpc(r),
     StartWorkflowExecution: (r) => e.startWorkflowExecution(r),
+    ExecuteMultiOperation: (r, c) => e.executeMultiOperation(r, c),
     SignalWithStartWorkflowExecution: (r) => e.signalWithStartWorkflowExecution(r),
     SignalWorkflowExecution: (r) => e.signalWorkflowExecution(r),
     GetWorkflowExecutionHistory: (r, c) => e.getWorkflowExecutionHistory(r, c),

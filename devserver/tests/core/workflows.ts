@@ -45,3 +45,8 @@ export async function durableWorkflow(): Promise<string> {
 export async function monthWaitWorkflow(): Promise<void> {
   await sleep('30 days');
 }
+
+/** Start → one activity → complete: the throughput shape. */
+export async function oneActivityWorkflow(value: string): Promise<string> {
+  return await echo([value]);
+}
