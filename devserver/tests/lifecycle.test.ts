@@ -215,6 +215,9 @@ describe('workflow tasks', () => {
       } finally {
         await aux.stop();
       }
+      // No workflow task may have failed along the way: the move off the sticky queue is invisible to the workflow.
+      const types = await eventTypes(handle);
+      expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
       toReplay.push(handle);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
