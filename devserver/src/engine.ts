@@ -46,6 +46,17 @@ for (const [name, value] of Object.entries(ET)) {
   attrFieldByType.set(value, `${camel}EventAttributes`);
 }
 
+/** Drops undefined fields: events are kept in memory for the run's lifetime and every empty slot costs memory. */
+function prune(o: Obj): Obj {
+  const out: Obj = {};
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v === undefined || v === null) continue;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) ? prune(v as Obj) : v;
+  }
+  return out;
+}
+
 export function eventAttributes(ev: Obj): Obj {
   return ev[attrFieldByType.get(ev.eventType) as string] ?? {};
 }
@@ -72,12 +83,14 @@ interface PendingQuery {
   id: string;
   runId: string;
   query: Obj;
-  state: 'waiting' | 'attached' | 'dispatched';
+  state: 'waiting' | 'attached' | 'dispatched' | 'picked';
   resolve: (r: Obj) => void;
   reject: (e: Error) => void;
 }
 
-type WfTask = { kind: 'wft'; runId: string; scheduledEventId: number; sticky: boolean } | { kind: 'query'; id: string };
+type WfTask =
+  | { kind: 'wft'; runId: string; scheduledEventId: number; sticky: boolean }
+  | { kind: 'query'; id: string; queue: string };
 type ActTask = { runId: string; scheduledEventId: number; attempt: number };
 
 interface TaskToken {
@@ -369,7 +382,7 @@ export class Engine {
       eventTime: tsFromMs(this.now()),
       eventType: type,
       taskId: id,
-      [attrFieldByType.get(type) as string]: attrs,
+      [attrFieldByType.get(type) as string]: prune(attrs),
     };
     run.history.push(ev);
     this.markDirty(run);
@@ -837,7 +850,7 @@ export class Engine {
   }
 
   private dispatchWfTask(task: WfTask, identity: string): Obj | undefined {
-    if (task.kind === 'query') return this.dispatchLegacyQuery(task.id);
+    if (task.kind === 'query') return this.dispatchLegacyQuery(task.id, task.queue);
     const run = this.runs.get(task.runId);
     if (!run || !this.isOpen(run)) return undefined;
     const s = run.s;
@@ -978,6 +991,11 @@ export class Engine {
           req.identity,
         );
         throw invalid('invalid command sequence: the workflow-closing command must be the last command.');
+      }
+      const invalidReason = this.validateCommands(commands);
+      if (invalidReason) {
+        this.failWft(run, invalidReason.cause, { message: invalidReason.message, source: 'Server' }, req.identity);
+        throw invalid(invalidReason.message);
       }
       const pendingUpdates = Object.values(s.updates).some((u) => u.state === 'admitted');
       if (closingIndex >= 0 && (s.buffered.length > 0 || pendingUpdates)) {
@@ -1235,6 +1253,60 @@ export class Engine {
     }
   }
 
+  /** Checks commands before any is applied, so a bad completion fails the task without partial effects. */
+  private validateCommands(commands: Obj[]): { cause: number; message: string } | undefined {
+    const C = enums.WorkflowTaskFailedCause;
+    for (const cmd of commands) {
+      switch (cmd.commandType) {
+        case CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
+          const a = cmd.scheduleActivityTaskCommandAttributes ?? {};
+          if (!a.activityId || !a.activityType?.name) {
+            return {
+              cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+              message: 'ActivityId and ActivityType are required on ScheduleActivityTaskCommand.',
+            };
+          }
+          if (msFromDur(a.scheduleToCloseTimeout) === 0 && msFromDur(a.startToCloseTimeout) === 0) {
+            return {
+              cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+              message: 'A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.',
+            };
+          }
+          break;
+        }
+        case CT.COMMAND_TYPE_START_TIMER:
+          if (!cmd.startTimerCommandAttributes?.timerId) {
+            return { cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES, message: 'TimerId is not set.' };
+          }
+          break;
+        case CT.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+          const a = cmd.startChildWorkflowExecutionCommandAttributes ?? {};
+          if (!a.workflowId || !a.workflowType?.name) {
+            return {
+              cause: C.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+              message: 'WorkflowId and WorkflowType are required on StartChildWorkflowExecutionCommand.',
+            };
+          }
+          break;
+        }
+        case CT.COMMAND_TYPE_SCHEDULE_NEXUS_OPERATION:
+        case CT.COMMAND_TYPE_REQUEST_CANCEL_NEXUS_OPERATION:
+          return {
+            cause: C.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+            message: 'Nexus operations are not supported by the dev server.',
+          };
+        default:
+          if (!(cmd.commandType in CT) || cmd.commandType === CT.COMMAND_TYPE_UNSPECIFIED) {
+            return {
+              cause: C.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+              message: `Unknown command type ${String(cmd.commandType)}.`,
+            };
+          }
+      }
+    }
+    return undefined;
+  }
+
   private armUserTimer(run: Run, timerId: string, due: number): void {
     this.setTimer(run, `timer:${timerId}`, due, () => {
       const t = run.s.timers[timerId];
@@ -1393,6 +1465,7 @@ export class Engine {
     this.markDirty(run);
     if (next) {
       this.markDirty(next);
+      this.dispatchWaitingQueries(run);
       return;
     }
     this.notifyParent(run, st, result);
@@ -2406,7 +2479,7 @@ export class Engine {
       run.queryIds.push(id);
       ctx.onCancel(() => this.dropQuery(id));
       this.dispatchWaitingQueries(run);
-    }).finally(() => undefined);
+    });
   }
 
   private dropQuery(id: string): void {
@@ -2439,18 +2512,32 @@ export class Engine {
       const q = this.queries.get(id);
       if (!q || q.state !== 'waiting') continue;
       q.state = 'dispatched';
-      const queue = open && s.sticky ? s.sticky.queue : s.taskQueue;
-      this.wfQueue(s.namespace, queue).add({ kind: 'query', id });
+      const sticky = open ? s.sticky : undefined;
+      if (sticky) {
+        // A sticky worker that died without ShutdownWorker never polls again: fall back to the normal queue.
+        const timer = setTimeout(() => {
+          this.waitTimers.delete(timer);
+          const cur = this.queries.get(id);
+          if (cur && cur.state === 'dispatched') {
+            this.wfQueue(s.namespace, s.taskQueue).add({ kind: 'query', id, queue: s.taskQueue });
+          }
+        }, sticky.timeoutMs);
+        this.waitTimers.add(timer);
+      }
+      const queue = sticky ? sticky.queue : s.taskQueue;
+      this.wfQueue(s.namespace, queue).add({ kind: 'query', id, queue });
     }
   }
 
-  private dispatchLegacyQuery(id: string): Obj | undefined {
+  private dispatchLegacyQuery(id: string, queueName: string): Obj | undefined {
     const q = this.queries.get(id);
-    if (!q) return undefined;
+    if (!q || q.state !== 'dispatched') return undefined;
     const run = this.runs.get(q.runId);
     if (!run) return undefined;
+    q.state = 'picked';
     const s = run.s;
-    const sticky = this.isOpen(run) && !!s.sticky;
+    // Partial history only for the sticky worker that holds the run in its cache.
+    const sticky = this.isOpen(run) && !!s.sticky && queueName === s.sticky.queue;
     return {
       taskToken: encodeToken({ k: 'q', q: id }),
       workflowExecution: this.execOf(run),
