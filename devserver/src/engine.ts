@@ -843,10 +843,15 @@ export class Engine {
     const s = run.s;
     if (task.kind !== 'wft' || s.wft.state !== 'scheduled' || s.wft.scheduledEventId !== task.scheduledEventId) return;
     if (!s.wft.sticky) return;
+    // Like the server: record the timeout and schedule a fresh task on the normal queue (full history).
+    this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
+      scheduledEventId: s.wft.scheduledEventId,
+      startedEventId: 0,
+      timeoutType: TT.TIMEOUT_TYPE_SCHEDULE_TO_START,
+    });
     s.sticky = undefined;
-    s.wft.sticky = false;
-    this.markDirty(run);
-    this.enqueueWft(run);
+    s.wft = { ...s.wft, state: 'none', sticky: false, scheduledEventId: 0, startedEventId: 0 };
+    this.scheduleWft(run);
   }
 
   private dispatchWfTask(task: WfTask, identity: string): Obj | undefined {
