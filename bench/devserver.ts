@@ -1,0 +1,270 @@
+/**
+ * Benchmark of the embedded dev server (devserver/), run as a child process through its executable so that its memory
+ * is measured apart from the worker's:  npm run bench:devserver
+ *
+ * Figures (goals from the dev-server issue): workflows/s for start → activity → complete at concurrency 100 (≥ 70/s);
+ * update round trip p50/p99 through the SDK client (≤ 20 ms / ≤ 100 ms); server RSS holding 10,000 open workflows
+ * each on a 30-day timer (≤ 300 MB); restart time of that persistent server (≤ 10 s); simulated days per wall second
+ * of a time-skipped workflow that wakes monthly (≥ 10,000).
+ * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  makeTelemetryFilterString,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { z } from 'zod';
+import { BIN, freePort, spawnServer, type TServerProcess } from '../devserver/tests/helpers/process';
+import { createBenchActivities } from './devserver/activities';
+import { percentile, progress, rssMb, runPool } from './devserver/stats';
+import {
+  longTimerWorkflow,
+  monthlyWakeWorkflow,
+  oneActivityWorkflow,
+  pingUpdate,
+  stopSignal,
+  updateTargetWorkflow,
+} from './devserver/workflows';
+
+const ZBenchEnv = z.object({
+  BENCH_WORKFLOWS: z.coerce.number().int().positive().default(1000),
+  BENCH_UPDATES: z.coerce.number().int().positive().default(500),
+  BENCH_OPEN: z.coerce.number().int().positive().default(10_000),
+  BENCH_MONTHS: z.coerce.number().int().positive().default(240),
+});
+type TBenchEnv = z.infer<typeof ZBenchEnv>;
+
+interface TFigure {
+  name: string;
+  value: number;
+  unit: string;
+  goal: string;
+  ok: boolean;
+}
+
+const figures: TFigure[] = [];
+function report(name: string, value: number, unit: string, goal: string, ok: boolean): void {
+  figures.push({ name, value, unit, goal, ok });
+  console.log(`  => ${name}: ${value.toFixed(value < 100 ? 1 : 0)} ${unit} (goal ${goal}) ${ok ? 'OK' : 'MISSED'}`);
+}
+
+interface TSide {
+  client: Client;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+async function connect(
+  address: string,
+  bundle: WorkflowBundleWithSourceMap,
+  taskQueue: string,
+  extra: { maxCachedWorkflows?: number } = {},
+): Promise<TSide> {
+  const connection = await Connection.connect({ address });
+  const native = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: createBenchActivities(),
+    // Enough slots that concurrency 100 is limited by the client side, not by worker slots.
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    ...extra,
+  });
+  return {
+    client: new Client({ connection }),
+    worker,
+    async close() {
+      await native.close();
+      await connection.close();
+    },
+  };
+}
+
+async function throughputAndUpdates(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  console.log('\n[1/3] In-memory server: throughput and update latency');
+  const port = await freePort();
+  const server = await spawnServer(['server', 'start-dev', '--port', String(port), '--headless'], port);
+  console.log(`  server up in ${server.startupMs} ms (pid ${server.child.pid})`);
+  const taskQueue = 'bench-throughput';
+  const side = await connect(server.address, bundle, taskQueue);
+  try {
+    await side.worker.runUntil(async () => {
+      const run = (i: number) =>
+        side.client.workflow
+          .execute(oneActivityWorkflow, { taskQueue, workflowId: `wf-${i}`, args: [i] })
+          .then(() => undefined);
+      // Warm-up: workflow sandbox creation and JIT make the first runs slower.
+      await runPool(100, 100, (i) => run(-1 - i));
+      const total = env.BENCH_WORKFLOWS;
+      const show = progress('start → activity → complete');
+      const t0 = performance.now();
+      await runPool(total, 100, run, (done) => show(done, total));
+      const perSecond = total / ((performance.now() - t0) / 1000);
+      report(
+        'throughput (start → activity → complete, concurrency 100)',
+        perSecond,
+        'workflows/s',
+        '≥ 70',
+        perSecond >= 70,
+      );
+
+      const handle = await side.client.workflow.start(updateTargetWorkflow, { taskQueue, workflowId: 'update-target' });
+      for (let i = 0; i < 20; i++) await handle.executeUpdate(pingUpdate, { args: [i] });
+      const latencies: number[] = [];
+      const showUpdates = progress('update round trips');
+      for (let i = 0; i < env.BENCH_UPDATES; i++) {
+        const t = performance.now();
+        await handle.executeUpdate(pingUpdate, { args: [i] });
+        latencies.push(performance.now() - t);
+        showUpdates(i + 1, env.BENCH_UPDATES);
+      }
+      await handle.signal(stopSignal);
+      await handle.result();
+      latencies.sort((a, b) => a - b);
+      const p50 = percentile(latencies, 50);
+      const p99 = percentile(latencies, 99);
+      report('update round trip p50', p50, 'ms', '≤ 20', p50 <= 20);
+      report('update round trip p99', p99, 'ms', '≤ 100', p99 <= 100);
+    });
+  } finally {
+    await side.close();
+    await server.stop();
+  }
+}
+
+async function waitUntilAnswering(address: string): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  await client.workflowService.getSystemInfo({});
+  return { client, connection };
+}
+
+async function memoryAndRestart(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const open = env.BENCH_OPEN;
+  console.log(`\n[2/3] Persistent server: ${open} open workflows on 30-day timers, memory and restart`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-devserver-'));
+  const dbFile = join(dir, 'bench.db');
+  const port = await freePort();
+  const args = ['server', 'start-dev', '--port', String(port), '--headless', '--db-filename', dbFile];
+  let server: TServerProcess | undefined = await spawnServer(args, port);
+  try {
+    const baseline = rssMb(server.child.pid!);
+    console.log(`  server up in ${server.startupMs} ms, RSS ${baseline.toFixed(0)} MB empty`);
+    const taskQueue = 'bench-timers';
+    // A small cache: the worker need not hold 10,000 workflows; the server must.
+    const side = await connect(server.address, bundle, taskQueue, { maxCachedWorkflows: 100 });
+    try {
+      await side.worker.runUntil(async () => {
+        const show = progress('started');
+        const t0 = performance.now();
+        await runPool(
+          open,
+          100,
+          async (i) => {
+            await side.client.workflow.start(longTimerWorkflow, { taskQueue, workflowId: `timer-${i}`, args: [30] });
+          },
+          (done) => show(done, open),
+        );
+        // Tasks are served in order: once the last ones have their timer, all have.
+        const lastIds = Array.from({ length: Math.min(20, open) }, (_, k) => `timer-${open - 1 - k}`);
+        for (;;) {
+          const lengths = await Promise.all(
+            lastIds.map(async (id) => (await side.client.workflow.getHandle(id).describe()).historyLength),
+          );
+          if (lengths.every((n) => n >= 5)) break;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+        console.log(`  all ${open} waiting on their timer after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      });
+    } finally {
+      await side.close();
+    }
+    // Let the server settle (garbage, SQLite caches) before reading its memory.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const rss = rssMb(server.child.pid!);
+    report(`server RSS with ${open} open workflows`, rss, 'MB', '≤ 300', rss <= 300);
+
+    for (const how of ['clean stop (SIGTERM)', 'kill -9'] as const) {
+      if (how === 'kill -9') await server.kill9();
+      else await server.stop();
+      server = undefined;
+      const t = performance.now();
+      server = await spawnServer(args, port, 60_000);
+      const { client, connection } = await waitUntilAnswering(server.address);
+      const restartMs = performance.now() - t;
+      const running = (await client.workflow.count(`ExecutionStatus = 'Running'`)).count;
+      await connection.close();
+      console.log(`  after ${how}: ${running} running, RSS ${rssMb(server.child.pid!).toFixed(0)} MB`);
+      if (running !== open) throw new Error(`expected ${open} running workflows after restart, found ${running}`);
+      report(`restart after ${how} with ${open} open workflows`, restartMs / 1000, 's', '≤ 10', restartMs <= 10_000);
+    }
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timeSkipping(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  console.log('\n[3/3] Time-skipping server (test-server form of the executable): a workflow that wakes monthly');
+  const testEnv = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: BIN } },
+  });
+  try {
+    const taskQueue = 'bench-skip';
+    const worker = await Worker.create({
+      connection: testEnv.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+    });
+    await worker.runUntil(async () => {
+      await testEnv.client.workflow.execute(monthlyWakeWorkflow, { taskQueue, workflowId: 'skip-warmup', args: [2] });
+      const months = env.BENCH_MONTHS;
+      const t0 = performance.now();
+      await testEnv.client.workflow.execute(monthlyWakeWorkflow, { taskQueue, workflowId: 'skip', args: [months] });
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(`  ${months} monthly wake-ups (${months * 30} days) in ${seconds.toFixed(2)} s`);
+      const rate = (months * 30) / seconds;
+      report('time skipping', rate, 'simulated days per wall second', '≥ 10,000', rate >= 10_000);
+    });
+  } finally {
+    await testEnv.teardown();
+  }
+}
+
+async function main(): Promise<void> {
+  const env = ZBenchEnv.parse(process.env);
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
+  console.log(`Dev server benchmark (${BIN}), sizes ${JSON.stringify(env)}`);
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./devserver/workflows'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  await throughputAndUpdates(env, bundle);
+  await memoryAndRestart(env, bundle);
+  await timeSkipping(env, bundle);
+  console.log('\nSummary');
+  for (const f of figures) {
+    console.log(
+      `  ${f.ok ? 'OK    ' : 'MISSED'} ${f.name}: ${f.value.toFixed(f.value < 100 ? 1 : 0)} ${f.unit} (goal ${f.goal})`,
+    );
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
