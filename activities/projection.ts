@@ -1,0 +1,379 @@
+/**
+ * Projects the task workflow's accepted events into the database: the row changes each event implies, the task's
+ * current snapshot, its audit records and the notifications it triggers, all in ONE transaction per batch.
+ * Idempotent: each event's audit record is keyed `<workflowId>:<seq>`; a batch whose first key is already written was
+ * projected by an earlier attempt of this activity and is skipped whole (the transaction wrote all of it or none).
+ */
+import type { Db } from '../db/client';
+import { deadlineDate } from '../domain/deadline';
+import { currentSigner } from '../domain/task';
+import type { TaskEvent, TaskState } from '../domain/task';
+import { writeNotifications, type TNotifyInput } from './notify';
+import type { ActivityDeps, TRecipient } from './types';
+
+export interface TProjectTaskEventsInput {
+  taskId: string;
+  workflowId: string;
+  /** Sequence number of `events[0]` within the task's whole lifecycle (stable across continue-as-new). */
+  firstSeq: number;
+  events: TaskEvent[];
+  /** The state after the last event. */
+  state: TaskState;
+}
+
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+export function projectTaskEventsActivity({ db }: ActivityDeps) {
+  return async function projectTaskEvents(input: TProjectTaskEventsInput): Promise<{ written: boolean }> {
+    if (input.events.length === 0) return { written: false };
+    const firstKey = auditKey(input, 0);
+    return db.$transaction(async (tx) => {
+      const already = await tx.auditEvent.findUnique({ where: { idempotencyKey: firstKey } });
+      if (already) return { written: false };
+      for (const [i, event] of input.events.entries()) {
+        await projectEvent(tx, input, event, i);
+      }
+      await writeSnapshot(tx, input.state, input.events[input.events.length - 1]!.at);
+      return { written: true };
+    });
+  };
+}
+
+function auditKey(input: TProjectTaskEventsInput, index: number): string {
+  return `${input.workflowId}:${input.firstSeq + index}`;
+}
+
+async function writeSnapshot(tx: Tx, state: TaskState, at: string): Promise<void> {
+  const level = state.status === 'CLOSURE_REQUESTED' && state.closure ? state.closure.levelReached + 1 : null;
+  await tx.task.update({
+    where: { id: state.taskId },
+    data: {
+      status: state.status,
+      overdue: state.overdue,
+      round: state.round,
+      reopenCount: state.reopenCount,
+      leadUnitId: state.leadUnitId,
+      leaderId: state.leaderId,
+      deadlineKind: state.deadline.kind,
+      deadlineDate: deadlineDate(state.deadline) ?? null,
+      currentSignOffLevel: level,
+      stateJson: JSON.parse(JSON.stringify(state)) as object,
+      closedAt: state.closedAt ? new Date(state.closedAt) : null,
+      updatedAt: new Date(at),
+    },
+  });
+}
+
+async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskEvent, index: number): Promise<void> {
+  const { state, taskId } = input;
+  const at = new Date(event.at);
+  const actorId = event.actor.role === 'system' ? null : event.actor.userId;
+  const notifications: Omit<TNotifyInput, 'idempotencyKey' | 'at'>[] = [];
+  const recipientsForSigner = (): TRecipient[] => {
+    const signer = currentSigner(state);
+    if (!signer) return [];
+    return [signer.userId ? { userId: signer.userId } : { unitId: signer.unitId, role: signer.role }];
+  };
+  let onBehalfOfId: string | null = null;
+
+  switch (event.type) {
+    case 'ReportSubmitted': {
+      await tx.report.create({
+        data: {
+          id: `${event.reportId}-v${event.version}`,
+          taskId,
+          period: event.period,
+          round: event.round,
+          version: event.version,
+          progress: event.progress,
+          status: 'submitted',
+          late: event.late,
+          submittedById: event.actor.userId,
+          submittedAt: at,
+        },
+      });
+      await writeEvidence(
+        tx,
+        taskId,
+        event.evidence,
+        { reportId: `${event.reportId}-v${event.version}` },
+        event.actor.userId,
+        at,
+      );
+      notifications.push({
+        taskId,
+        kind: 'report_submitted',
+        title: `Report ${event.period} submitted`,
+        body: `A report for ${event.period} awaits review.`,
+        recipients: [{ unitId: state.officeUnitId, role: 'office' }],
+      });
+      break;
+    }
+    case 'ReportAccepted':
+    case 'ReportReturned': {
+      const reportId = `${event.reportId}-v${event.version}`;
+      const decision = event.type === 'ReportAccepted' ? 'accept' : 'return';
+      await tx.report.update({
+        where: { id: reportId },
+        data: { status: decision === 'accept' ? 'accepted' : 'returned' },
+      });
+      await tx.reviewDecision.create({
+        data: {
+          reportId,
+          decision,
+          reason: event.type === 'ReportReturned' ? event.reason : null,
+          reviewerId: event.actor.userId,
+          decidedAt: at,
+        },
+      });
+      if (event.type === 'ReportReturned') {
+        notifications.push({
+          taskId,
+          kind: 'report_returned',
+          title: `Report ${event.period} returned`,
+          body: `Returned with reason: ${event.reason}. Please resubmit.`,
+          recipients: [{ unitId: state.leadUnitId }],
+        });
+      }
+      break;
+    }
+    case 'ReportOverdue': {
+      await tx.supervisionNotice.create({
+        data: {
+          idempotencyKey: auditKey(input, index),
+          taskId,
+          kind: 'report_overdue',
+          step: 'supervision_notice',
+          reason: `The report for ${event.period} was not submitted by ${event.dueAt}.`,
+          period: event.period,
+          issuedAt: at,
+          recipientUnitId: state.officeUnitId,
+        },
+      });
+      notifications.push({
+        taskId,
+        kind: 'supervision_notice',
+        title: `Overdue report ${event.period}`,
+        body: `The report for ${event.period} is overdue (due ${event.dueAt}).`,
+        recipients: [{ unitId: state.officeUnitId, role: 'office' }, { unitId: state.leadUnitId }],
+      });
+      break;
+    }
+    case 'ClosureRequested': {
+      await tx.closeoutApplication.create({
+        data: {
+          id: event.applicationId,
+          taskId,
+          round: event.round,
+          summary: event.summary,
+          status: 'pending',
+          appliedById: event.actor.userId,
+          appliedAt: at,
+        },
+      });
+      await writeEvidence(tx, taskId, event.evidence, { applicationId: event.applicationId }, event.actor.userId, at);
+      notifications.push({
+        taskId,
+        kind: 'sign_off_requested',
+        title: 'Close-out awaits your sign-off',
+        body: event.summary,
+        recipients: recipientsForSigner(),
+      });
+      break;
+    }
+    case 'SignOffApproved':
+    case 'SignOffReturned': {
+      onBehalfOfId = event.onBehalfOf ?? null;
+      await tx.signOffDecision.create({
+        data: {
+          applicationId: event.applicationId,
+          level: event.level,
+          levelName: event.levelName,
+          decision: event.type === 'SignOffApproved' ? 'approve' : 'return',
+          reason: event.reason ?? null,
+          signerId: event.actor.userId,
+          onBehalfOfId,
+          decidedAt: at,
+        },
+      });
+      if (event.type === 'SignOffReturned') {
+        await tx.closeoutApplication.update({ where: { id: event.applicationId }, data: { status: 'returned' } });
+        notifications.push({
+          taskId,
+          kind: 'closure_returned',
+          title: `Close-out returned at level ${event.level} (${event.levelName})`,
+          body: event.reason,
+          recipients: [{ unitId: state.leadUnitId }],
+        });
+      } else if (event.final) {
+        await tx.closeoutApplication.update({ where: { id: event.applicationId }, data: { status: 'approved' } });
+      } else {
+        notifications.push({
+          taskId,
+          kind: 'sign_off_requested',
+          title: 'Close-out awaits your sign-off',
+          body: `Level ${event.level} (${event.levelName}) approved; your level is next.`,
+          recipients: recipientsForSigner(),
+        });
+      }
+      break;
+    }
+    case 'ExtensionRequested':
+      await tx.extensionRequest.create({
+        data: {
+          id: `${input.workflowId}:ext:${input.firstSeq + index}`,
+          taskId,
+          oldDate: event.fromDate,
+          newDate: event.toDate,
+          reason: event.reason,
+          status: 'pending',
+          requestedById: event.actor.userId,
+          requestedAt: at,
+        },
+      });
+      notifications.push({
+        taskId,
+        kind: 'extension_requested',
+        title: 'Deadline extension requested',
+        body: `${event.fromDate} → ${event.toDate}: ${event.reason}`,
+        recipients: [{ unitId: state.officeUnitId, role: 'office' }],
+      });
+      break;
+    case 'ExtensionApproved':
+    case 'ExtensionRefused': {
+      onBehalfOfId = event.onBehalfOf ?? null;
+      const pending = await tx.extensionRequest.findFirst({
+        where: { taskId, status: 'pending' },
+        orderBy: { requestedAt: 'desc' },
+      });
+      if (pending) {
+        const status = event.type === 'ExtensionRefused' ? 'refused' : event.final ? 'approved' : 'pending';
+        await tx.extensionRequest.update({ where: { id: pending.id }, data: { status } });
+      }
+      break;
+    }
+    case 'SignOffDelegated':
+      await tx.delegation.create({
+        data: {
+          id: `${input.workflowId}:delegation:${input.firstSeq + index}`,
+          fromUserId: event.actor.userId,
+          toUserId: event.toUserId,
+          validFrom: event.from,
+          validTo: event.to,
+          createdAt: at,
+        },
+      });
+      break;
+    case 'DeadlinePassed':
+      notifications.push({
+        taskId,
+        kind: 'deadline_passed',
+        title: 'Task deadline passed',
+        body: `The deadline ${event.deadlineDate} passed before close-out.`,
+        recipients: [
+          { unitId: state.officeUnitId, role: 'office' },
+          { userId: state.leaderId },
+          { unitId: state.leadUnitId },
+        ],
+      });
+      break;
+    case 'EscalationStepReached':
+      await tx.supervisionNotice.create({
+        data: {
+          idempotencyKey: auditKey(input, index),
+          taskId,
+          kind: 'escalation',
+          step: event.step,
+          reason: `${event.daysOverdue} days past the deadline ${event.deadlineDate}.`,
+          issuedAt: at,
+          recipientUnitId: state.officeUnitId,
+        },
+      });
+      notifications.push({
+        taskId,
+        kind: `escalation_${event.step}`,
+        title: `Escalation: ${event.step}`,
+        body: `${event.daysOverdue} days past the deadline ${event.deadlineDate}.`,
+        recipients: event.notify.map((role): TRecipient =>
+          role === 'leader'
+            ? { userId: state.leaderId }
+            : role === 'office'
+              ? { unitId: state.officeUnitId, role }
+              : role === 'supervisor'
+                ? { role }
+                : { unitId: state.leadUnitId, role },
+        ),
+      });
+      break;
+    case 'LookBackDue':
+      notifications.push({
+        taskId,
+        kind: 'look_back_due',
+        title: 'Look-back due',
+        body: `Closed on ${event.closedAt}: verify that the fix holds.`,
+        recipients: [{ unitId: state.officeUnitId, role: 'office' }],
+      });
+      break;
+    case 'TaskReopened':
+      notifications.push({
+        taskId,
+        kind: 'task_reopened',
+        title: 'Task reopened after look-back',
+        body: event.reason,
+        recipients: [{ unitId: state.leadUnitId }],
+      });
+      break;
+    default:
+      break;
+  }
+
+  await tx.auditEvent.create({
+    data: {
+      idempotencyKey: auditKey(input, index),
+      taskId,
+      campaignId: state.campaignId,
+      actorId,
+      actorRole: event.actor.role,
+      onBehalfOfId,
+      action: event.type,
+      fromStatus: event.fromStatus ?? null,
+      toStatus: event.toStatus ?? null,
+      detail: JSON.parse(JSON.stringify(event)) as object,
+      at,
+    },
+  });
+
+  for (const [n, notification] of notifications.entries()) {
+    await writeNotifications(
+      tx,
+      { ...notification, idempotencyKey: `${auditKey(input, index)}:n${n}`, at: event.at },
+      at,
+    );
+  }
+}
+
+async function writeEvidence(
+  tx: Tx,
+  taskId: string,
+  evidence: { fileName: string; sha256: string; sizeBytes: number; mimeType?: string; url?: string }[] | undefined,
+  owner: { reportId?: string; applicationId?: string },
+  uploadedById: string,
+  at: Date,
+): Promise<void> {
+  for (const item of evidence ?? []) {
+    await tx.evidence.create({
+      data: {
+        taskId,
+        reportId: owner.reportId ?? null,
+        applicationId: owner.applicationId ?? null,
+        fileName: item.fileName,
+        sha256: item.sha256,
+        sizeBytes: item.sizeBytes,
+        mimeType: item.mimeType ?? null,
+        url: item.url ?? null,
+        uploadedById,
+        createdAt: at,
+      },
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The task workflow's message contract: updates for decisions a caller must see accepted or refused, signals for
+ * fire-and-forget notifications between workflows, a query for state. Payloads are JSON-safe, one object each.
+ * The API validates requests with Zod before sending any of these; the workflow's validators then apply the
+ * business rules (domain/task) and refuse with an ApplicationFailure whose `type` is the domain error type.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, TaskState, TaskStatus } from '../domain/task';
+
+/** Who acts: resolved and authenticated by the API, checked against the task by the workflow. */
+export type TActor = Actor;
+
+export interface TAcknowledgeArgs {
+  actor: TActor;
+}
+export interface TSubmitReportArgs {
+  actor: TActor;
+  period: string;
+  progress: string;
+  reportId: string;
+  evidence?: TEvidenceInput[];
+}
+export interface TReviewReportArgs {
+  actor: TActor;
+  period: string;
+  decision: 'accept' | 'return';
+  reason?: string;
+}
+export interface TRequestClosureArgs {
+  actor: TActor;
+  applicationId: string;
+  summary: string;
+  evidence?: TEvidenceInput[];
+}
+export interface TSignOffArgs {
+  actor: TActor;
+  decision: 'approve' | 'return';
+  reason?: string;
+}
+export interface TRequestExtensionArgs {
+  actor: TActor;
+  newDate: string;
+  reason: string;
+}
+export interface TDecideExtensionArgs {
+  actor: TActor;
+  decision: 'approve' | 'refuse';
+  reason?: string;
+}
+export interface TReassignArgs {
+  actor: TActor;
+  leadUnitId?: string;
+  leaderId?: string;
+  reason?: string;
+}
+export interface TDelegateArgs {
+  actor: TActor;
+  toUserId: string;
+  from: string;
+  to: string;
+}
+export interface TLookBackVerdictArgs {
+  actor: TActor;
+  verdict: 'consolidated' | 'rebound';
+  reason?: string;
+}
+export interface TEndLongTermArgs {
+  actor: TActor;
+  reason?: string;
+}
+export interface TSplitTaskArgs {
+  actor: TActor;
+  children: { leadUnitId: string; leaderId: string; measure?: string }[];
+}
+export interface TEvidenceInput {
+  fileName: string;
+  sha256: string;
+  sizeBytes: number;
+  mimeType?: string;
+  url?: string;
+}
+
+/** What every accepted decision returns: the task's state after it. */
+export type TDecisionResult = TaskState;
+
+export const acknowledgeUpdate = defineUpdate<TDecisionResult, [TAcknowledgeArgs]>('acknowledge');
+export const submitReportUpdate = defineUpdate<TDecisionResult, [TSubmitReportArgs]>('submitReport');
+export const reviewReportUpdate = defineUpdate<TDecisionResult, [TReviewReportArgs]>('reviewReport');
+export const requestClosureUpdate = defineUpdate<TDecisionResult, [TRequestClosureArgs]>('requestClosure');
+export const signOffUpdate = defineUpdate<TDecisionResult, [TSignOffArgs]>('signOff');
+export const requestExtensionUpdate = defineUpdate<TDecisionResult, [TRequestExtensionArgs]>('requestExtension');
+export const decideExtensionUpdate = defineUpdate<TDecisionResult, [TDecideExtensionArgs]>('decideExtension');
+export const reassignUpdate = defineUpdate<TDecisionResult, [TReassignArgs]>('reassign');
+export const delegateUpdate = defineUpdate<TDecisionResult, [TDelegateArgs]>('delegate');
+export const lookBackVerdictUpdate = defineUpdate<TDecisionResult, [TLookBackVerdictArgs]>('lookBackVerdict');
+export const endLongTermUpdate = defineUpdate<TDecisionResult, [TEndLongTermArgs]>('endLongTerm');
+export const splitTaskUpdate = defineUpdate<TDecisionResult, [TSplitTaskArgs]>('splitTask');
+
+/** A child task tells its parent of each status change (by workflow ID, so it survives continue-as-new). */
+export const childStatusSignal = defineSignal<[{ childTaskId: string; status: TaskStatus }]>('childStatus');
+
+export const taskStateQuery = defineQuery<TaskState>('taskState');

@@ -1,0 +1,417 @@
+/**
+ * One workflow per task lifecycle (ID `task-<taskId>`), from assignment to verification after look-back.
+ *
+ * The workflow only orchestrates: the task's state is kept by the pure state machine in domain/task (decide/evolve);
+ * every decision is a Temporal update whose validator runs the same `decide` the handler runs, so a refused decision
+ * is an error to the caller and changes nothing; every accepted change is projected to the database (row change +
+ * audit, one transaction, idempotent) by an activity before the update returns. Timers drive the monthly cycle
+ * (reminder, overdue report), the task deadline and its escalation ladder, and the look-back. The workflow
+ * continues-as-new yearly or when Temporal suggests it, carrying its state, so a task that lives for years keeps a
+ * small history.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import type { TCampaignPolicy } from '../domain/policy';
+import type { TDeadline } from '../domain/deadline';
+import {
+  decide,
+  evolve,
+  initialState,
+  nextReportDue,
+  deadlineInstant,
+  lookBackAt,
+  escalationStepsDue,
+  type TaskCommand,
+  type TaskEvent,
+  type TaskState,
+  type SignOffLevelSpec,
+} from '../domain/task';
+import {
+  acknowledgeUpdate,
+  childStatusSignal,
+  decideExtensionUpdate,
+  delegateUpdate,
+  endLongTermUpdate,
+  lookBackVerdictUpdate,
+  reassignUpdate,
+  requestClosureUpdate,
+  requestExtensionUpdate,
+  reviewReportUpdate,
+  signOffUpdate,
+  splitTaskUpdate,
+  submitReportUpdate,
+  taskStateQuery,
+  type TActor,
+  type TDecisionResult,
+  type TSplitTaskArgs,
+} from './messages';
+import { taskWorkflowId } from './shared';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const { projectTaskEvents, notify } = proxyActivities<Activities>({
+  // Database writes are short; a hung connection should fail fast and be retried rather than block the task.
+  startToCloseTimeout: '30 seconds',
+  // Projections are idempotent (keyed by workflow ID + event sequence), so they are retried until they land: a task
+  // whose state moved must never be missing from the database. Backoff caps at a minute to spare a struggling DB.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const { createChildTasks } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  // Creating child rows is idempotent by parent task + request key; a validation failure there will not heal itself.
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['ValidationError'],
+  },
+});
+
+export interface TTaskLifecycleInput {
+  taskId: string;
+  campaignId: string;
+  title: string;
+  leadUnitId: string;
+  leaderId: string;
+  /** The rectification office that reviews this task's reports (the campaign's, or a city's for a child task). */
+  officeUnitId: string;
+  parentTaskId?: string;
+  /** The higher level's office, for a child task (its close-out is signed there last). */
+  parentOfficeUnitId?: string;
+  deadline: TDeadline;
+  policy: TCampaignPolicy;
+  signOffChain: SignOffLevelSpec[];
+  /** When the task was assigned (ISO instant). */
+  assignedAt: string;
+  /** Present on a continued run: what the previous run carried over. */
+  carried?: TCarriedState;
+}
+
+export interface TCarriedState {
+  state: TaskState;
+  /** Sequence number of the next event: projection idempotency keys are `<workflowId>:<seq>`, stable across runs. */
+  seq: number;
+  /** Timer-driven steps already taken (reminders, overdue notices, escalation steps), so no run repeats one. */
+  done: string[];
+  runs: number;
+}
+
+/** A run continues-as-new after this long in workflow time, so that a multi-year task keeps small histories. */
+const RUN_LENGTH_MS = 365 * 24 * 3600 * 1000;
+/** Also continue early when the history grows past this, well under the 2,000 events per run the product allows. */
+const MAX_HISTORY_EVENTS = 1500;
+
+const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
+
+export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskState> {
+  const workflowId = workflowInfo().workflowId;
+  let state: TaskState = input.carried?.state ?? initialState(stateInput(input));
+  let seq = input.carried?.seq ?? 0;
+  const done = new Set(input.carried?.done ?? []);
+  const runStartedMs = Date.now();
+  /** Bumped on every accepted change so the timer loop re-plans its next wake-up. */
+  let version = 0;
+  /** Projections run one at a time, in event order, whatever the concurrency of updates. */
+  let projection: Promise<void> = Promise.resolve();
+  let lastNotifiedParentStatus: TaskState['status'] | undefined = input.carried ? state.status : undefined;
+
+  const now = (): string => new Date().toISOString();
+  const ctx = () => ({ now: now(), policy: input.policy });
+
+  function decideOrThrow(command: TaskCommand): TaskEvent[] {
+    const result = decide(state, command, ctx());
+    if (!result.ok) {
+      throw ApplicationFailure.create({ type: result.error.type, message: result.error.message, nonRetryable: true });
+    }
+    return result.value;
+  }
+
+  /** Applies accepted events to the state at once (so concurrent handlers see them), then projects them in order. */
+  async function commit(events: TaskEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const firstSeq = seq;
+    for (const event of events) state = evolve(state, event);
+    seq += events.length;
+    version++;
+    const snapshot = state;
+    const run = projection.then(async () => {
+      await projectTaskEvents({ taskId: input.taskId, workflowId, firstSeq, events, state: snapshot });
+    });
+    projection = run.catch(() => undefined);
+    await run;
+    await tellParent();
+  }
+
+  async function tellParent(): Promise<void> {
+    if (!input.parentTaskId || state.status === lastNotifiedParentStatus) return;
+    lastNotifiedParentStatus = state.status;
+    await getExternalWorkflowHandle(taskWorkflowId(input.parentTaskId)).signal(childStatusSignal, {
+      childTaskId: input.taskId,
+      status: state.status,
+    });
+  }
+
+  /** Registers a decision as an update: the validator refuses what the state machine refuses, before any history. */
+  function decision<A extends { actor: TActor }>(
+    def: UpdateDefinition<TDecisionResult, [A]>,
+    toCommand: (arg: A) => TaskCommand,
+    after?: (arg: A, events: TaskEvent[]) => Promise<void>,
+  ): void {
+    setHandler(
+      def,
+      async (arg: A) => {
+        // Decided again: another update may have changed the state between validation and this handler.
+        const events = decideOrThrow(toCommand(arg));
+        await commit(events);
+        if (after) await after(arg, events);
+        return state;
+      },
+      { validator: (arg: A) => void decideOrThrow(toCommand(arg)) },
+    );
+  }
+
+  decision(acknowledgeUpdate, (a) => ({ type: 'acknowledge', actor: a.actor }));
+  decision(submitReportUpdate, (a) => ({
+    type: 'submitReport',
+    actor: a.actor,
+    period: a.period,
+    progress: a.progress,
+    reportId: a.reportId,
+    evidence: a.evidence,
+  }));
+  decision(reviewReportUpdate, (a) => ({
+    type: 'reviewReport',
+    actor: a.actor,
+    period: a.period,
+    decision: a.decision,
+    reason: a.reason,
+  }));
+  decision(requestClosureUpdate, (a) => ({
+    type: 'requestClosure',
+    actor: a.actor,
+    summary: a.summary,
+    applicationId: a.applicationId,
+    evidence: a.evidence,
+  }));
+  decision(signOffUpdate, (a) => ({ type: 'signOff', actor: a.actor, decision: a.decision, reason: a.reason }));
+  decision(requestExtensionUpdate, (a) => ({
+    type: 'requestExtension',
+    actor: a.actor,
+    newDate: a.newDate,
+    reason: a.reason,
+  }));
+  decision(decideExtensionUpdate, (a) => ({
+    type: 'decideExtension',
+    actor: a.actor,
+    decision: a.decision,
+    reason: a.reason,
+  }));
+  decision(reassignUpdate, (a) => ({
+    type: 'reassign',
+    actor: a.actor,
+    leadUnitId: a.leadUnitId,
+    leaderId: a.leaderId,
+    reason: a.reason,
+  }));
+  decision(delegateUpdate, (a) => ({ type: 'delegate', actor: a.actor, toUserId: a.toUserId, from: a.from, to: a.to }));
+  decision(lookBackVerdictUpdate, (a) => ({
+    type: 'lookBackVerdict',
+    actor: a.actor,
+    verdict: a.verdict,
+    reason: a.reason,
+  }));
+  decision(endLongTermUpdate, (a) => ({ type: 'endLongTerm', actor: a.actor, reason: a.reason }));
+
+  // Cascade: the office splits a task into one child task per lower-level unit, each its own workflow.
+  const splitCommand = (arg: TSplitTaskArgs, childTaskIds: string[]): TaskCommand => ({
+    type: 'childrenCreated',
+    actor: arg.actor,
+    childTaskIds,
+  });
+  const placeholderIds = (arg: TSplitTaskArgs): string[] => arg.children.map((_, i) => `${input.taskId}-pending-${i}`);
+  setHandler(
+    splitTaskUpdate,
+    async (arg) => {
+      decideOrThrow(splitCommand(arg, placeholderIds(arg)));
+      const created = await createChildTasks({
+        parentTaskId: input.taskId,
+        requestKey: `${workflowId}:split:${seq}`,
+        at: now(),
+        children: arg.children,
+      });
+      // Recorded before the children start, so that their first status signals find them.
+      await commit(
+        decideOrThrow(
+          splitCommand(
+            arg,
+            created.children.map((c) => c.taskId),
+          ),
+        ),
+      );
+      for (const child of created.children) {
+        await startChild(taskLifecycle, {
+          workflowId: child.workflowId,
+          args: [child.input],
+          // Children are tasks in their own right: they outlive a parent run that continues-as-new.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        });
+      }
+      return state;
+    },
+    { validator: (arg) => void decideOrThrow(splitCommand(arg, placeholderIds(arg))) },
+  );
+
+  setHandler(childStatusSignal, async ({ childTaskId, status }) => {
+    const result = decide(state, { type: 'childStatusChanged', childTaskId, status }, ctx());
+    if (result.ok) await commit(result.value);
+    else log.warn('child status ignored', { childTaskId, status, error: result.error.message });
+  });
+
+  setHandler(taskStateQuery, () => state);
+
+  if (!input.carried) {
+    await commit(decideOrThrow({ type: 'assign' }));
+  }
+
+  // The timer loop: sleep until the next scheduled step or until a decision changes the state, then act.
+  while (!TERMINAL.has(state.status)) {
+    const step = nextTimedStep();
+    const seen = version;
+    if (step) {
+      const delayMs = Date.parse(step.at) - Date.now();
+      if (delayMs > 0) {
+        const changed = await condition(() => version !== seen, delayMs);
+        if (changed) continue;
+      }
+      await step.run();
+      done.add(step.key);
+    } else {
+      await condition(() => version !== seen || shouldContinueAsNew());
+    }
+    if (shouldContinueAsNew()) {
+      // Let in-flight updates finish so that no accepted decision is lost in the switch.
+      await condition(allHandlersFinished);
+      await projection;
+      const carried: TCarriedState = { state, seq, done: [...done], runs: (input.carried?.runs ?? 0) + 1 };
+      return continueAsNew<typeof taskLifecycle>({ ...input, carried });
+    }
+  }
+  await condition(allHandlersFinished);
+  await projection;
+  return state;
+
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      info.historyLength > MAX_HISTORY_EVENTS ||
+      Date.now() - runStartedMs > RUN_LENGTH_MS
+    );
+  }
+
+  /** The earliest timer-driven step not yet taken: report reminder / overdue, deadline, escalation, look-back. */
+  function nextTimedStep(): { key: string; at: string; run: () => Promise<void> } | null {
+    const candidates: { key: string; at: string; run: () => Promise<void> }[] = [];
+    const due = nextReportDue(state, input.policy, now());
+    if (due) {
+      const reminderKey = `reminder:${state.round}:${due.period}`;
+      if (!done.has(reminderKey)) {
+        candidates.push({
+          key: reminderKey,
+          at: due.reminderAt,
+          run: () =>
+            notify({
+              idempotencyKey: `${workflowId}:${reminderKey}`,
+              taskId: input.taskId,
+              kind: 'report_reminder',
+              title: `Monthly report for ${due.period} due`,
+              body: `The report for ${due.period} on "${input.title}" is due by ${due.dueAt}.`,
+              recipients: [{ unitId: state.leadUnitId }],
+              at: now(),
+            }).then(() => undefined),
+        });
+      }
+      const overdueKey = `overdue:${state.round}:${due.period}`;
+      if (!done.has(overdueKey)) {
+        candidates.push({
+          key: overdueKey,
+          at: due.dueAt,
+          run: async () => {
+            const result = decide(state, { type: 'reportOverdue', period: due.period }, ctx());
+            if (result.ok) await commit(result.value);
+          },
+        });
+      }
+    }
+    const deadline = deadlineInstant(state);
+    if (deadline && !state.overdue) {
+      candidates.push({
+        key: `deadline:${state.round}:${deadline}`,
+        at: deadline,
+        run: async () => {
+          const result = decide(state, { type: 'deadlinePassed' }, ctx());
+          if (result.ok) await commit(result.value);
+        },
+      });
+    }
+    if (state.overdue && deadline) {
+      for (const step of escalationStepsDue(input.policy, deadline)) {
+        const key = `escalation:${state.round}:${deadline}:${step.step}`;
+        if (done.has(key)) continue;
+        candidates.push({
+          key,
+          at: step.at,
+          run: async () => {
+            const result = decide(state, { type: 'escalate', step: step.step }, ctx());
+            if (result.ok) await commit(result.value);
+          },
+        });
+      }
+    }
+    const lookBack = lookBackAt(state, input.policy);
+    if (lookBack) {
+      const key = `lookback:${state.round}`;
+      if (!done.has(key)) {
+        candidates.push({
+          key,
+          at: lookBack,
+          run: async () => {
+            const result = decide(state, { type: 'lookBackDue' }, ctx());
+            if (result.ok) await commit(result.value);
+          },
+        });
+      }
+    }
+    candidates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    return candidates[0] ?? null;
+  }
+}
+
+function stateInput(input: TTaskLifecycleInput) {
+  return {
+    taskId: input.taskId,
+    campaignId: input.campaignId,
+    leadUnitId: input.leadUnitId,
+    leaderId: input.leaderId,
+    officeUnitId: input.officeUnitId,
+    parentTaskId: input.parentTaskId,
+    parentOfficeUnitId: input.parentOfficeUnitId,
+    deadline: input.deadline,
+    signOffChain: input.signOffChain,
+    assignedAt: input.assignedAt,
+  };
+}
