@@ -63,13 +63,13 @@ export const ZDeadlineInput = z.union([ZText(200), ZStructuredDeadline]);
 export type TDeadlineInput = z.infer<typeof ZDeadlineInput>;
 
 export const ZCreateTaskItem = z.object({
-  problem: z.object({ category: ZText(200), title: ZText(500), description: ZText(5000).optional() }),
+  problem: z.object({ category: ZText(200), title: ZText(500), detail: ZText(5000).optional() }),
   measure: ZText(5000),
   target: ZText(5000).optional(),
   leadUnitId: ZId,
   participatingUnitIds: z.array(ZId).max(50).optional(),
   leaderId: ZId,
-  responsiblePerson: ZText(200).optional(),
+  responsiblePersonId: ZId.optional(),
   deadline: ZDeadlineInput,
 });
 export type TCreateTaskItem = z.infer<typeof ZCreateTaskItem>;

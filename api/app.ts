@@ -1,0 +1,46 @@
+/**
+ * The HTTP API: thin routes (parse with Zod → authorise → call the workflow or read the database → map), one error
+ * middleware. Built from injected dependencies so tests run it against a fresh database and the dev server.
+ */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client';
+import { TASK_QUEUE } from '../workflows/shared';
+import { authenticate } from './auth';
+import type { TAppDeps } from './deps';
+import { AppError, errorMiddleware, type TErrorLogger } from './errors';
+import { campaignsRouter } from './routes/campaigns';
+import { delegationsRouter } from './routes/delegations';
+import { healthRouter } from './routes/health';
+import { inboxRouter } from './routes/inbox';
+import { tasksRouter } from './routes/tasks';
+
+export interface TCreateAppDeps {
+  db: Db;
+  client: Client;
+  taskQueue?: string;
+  now?: () => Date;
+  logger?: TErrorLogger;
+}
+
+export function createApp(input: TCreateAppDeps): express.Express {
+  const deps: TAppDeps = {
+    db: input.db,
+    client: input.client,
+    taskQueue: input.taskQueue ?? TASK_QUEUE,
+    now: input.now ?? (() => new Date()),
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(deps));
+  // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
+  app.use('/api', authenticate(deps.db));
+  // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.
+  app.use(express.json({ limit: '1mb' }));
+  app.use('/api', campaignsRouter(deps), tasksRouter(deps), delegationsRouter(deps), inboxRouter(deps));
+  app.use((req) => {
+    throw AppError.notFound(`No route for ${req.method} ${req.path}`);
+  });
+  app.use(errorMiddleware(input.logger));
+  return app;
+}

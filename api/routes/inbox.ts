@@ -1,0 +1,110 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { nextReportDue, signersFor, type PendingAction, type TaskStatus } from '../../domain/task';
+import { actorOf, type TApiActor } from '../auth';
+import type { TAppDeps } from '../deps';
+import { AppError } from '../errors';
+import { scopeOf, taskScopeWhere } from '../scope';
+import { policyOf, stateOf } from '../tasks/view';
+
+export interface TInboxItem {
+  taskId: string;
+  measure: string;
+  status: TaskStatus;
+  action: PendingAction['action'];
+  period?: string;
+  dueAt?: string;
+  level?: number;
+  levelName?: string;
+}
+
+/** Whether a pending action is the caller's: their role and unit or user, or as a deputy; never their own application. */
+function isMine(action: PendingAction, actor: TApiActor): boolean {
+  if (action.excludedUserId === actor.userId) return false;
+  if (action.deputyUserIds?.includes(actor.userId)) return true;
+  return (
+    action.role === actor.role &&
+    (action.unitId === undefined || action.unitId === actor.unitId) &&
+    (action.userId === undefined || action.userId === actor.userId)
+  );
+}
+
+const ZNotificationParams = z.object({ id: z.string().min(1) });
+
+/** What the caller must act on now, from the projected task states, plus their unread notifications. */
+export function inboxRouter(deps: TAppDeps): Router {
+  const router = Router();
+  const { db } = deps;
+
+  router.get('/inbox', async (_req, res) => {
+    const actor = actorOf(res);
+    const now = deps.now();
+    const nowIso = now.toISOString();
+    const scope = await scopeOf(db, actor);
+    const rows = await db.task.findMany({
+      where: { AND: [taskScopeWhere(scope), { status: { not: 'VERIFIED' } }] },
+      include: { campaign: { select: { policy: true } } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    const items: TInboxItem[] = [];
+    for (const row of rows) {
+      const state = stateOf(row);
+      const policy = policyOf(row.campaign);
+      const base = { taskId: row.id, measure: row.measure, status: row.status as TaskStatus };
+      const actions = signersFor(state, nowIso, policy).filter((a) => isMine(a, actor));
+      // The next report owed is always on the unit's list, with its due instant, once nothing else is pending for it.
+      const due = nextReportDue(state, policy, nowIso);
+      if (due && actor.role === 'unit_staff' && actor.unitId === state.leadUnitId) {
+        const listed = actions.some(
+          (a) => (a.action === 'submit_report' || a.action === 'resubmit_report') && a.period === due.period,
+        );
+        if (!listed)
+          actions.push({ action: 'submit_report', role: 'unit_staff', unitId: actor.unitId, period: due.period });
+      }
+      for (const a of actions) {
+        const item: TInboxItem = { ...base, action: a.action };
+        if (a.period !== undefined) item.period = a.period;
+        if (a.period !== undefined && due?.period === a.period) item.dueAt = due.dueAt;
+        if (a.level !== undefined) item.level = a.level;
+        if (a.levelName !== undefined) item.levelName = a.levelName;
+        items.push(item);
+      }
+    }
+    const notifications = await db.notification.findMany({
+      where: { userId: actor.userId, readAt: null },
+      orderBy: { createdAt: 'desc' },
+      // The inbox is a to-do list, not an archive: the newest hundred unread are enough to act on.
+      take: 100,
+    });
+    res.json({
+      reportsDue: items.filter((i) => ['acknowledge', 'submit_report', 'resubmit_report'].includes(i.action)),
+      reviews: items.filter((i) => i.action === 'review_report'),
+      signOffs: items.filter((i) => i.action === 'sign_off'),
+      other: items.filter((i) => ['decide_extension', 'look_back'].includes(i.action)),
+      notifications: notifications.map((n) => ({
+        id: n.id,
+        taskId: n.taskId,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        createdAt: n.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  router.post('/inbox/notifications/:id/read', async (req, res) => {
+    const actor = actorOf(res);
+    const { id } = ZNotificationParams.parse(req.params);
+    const result = await db.notification.updateMany({
+      where: { id, userId: actor.userId, readAt: null },
+      data: { readAt: deps.now() },
+    });
+    if (result.count === 0) {
+      const exists = await db.notification.findFirst({ where: { id, userId: actor.userId }, select: { id: true } });
+      if (!exists) throw AppError.notFound(`Notification ${id} not found`);
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}

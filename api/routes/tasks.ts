@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Response } from 'express';
+import type { UpdateDefinition } from '@temporalio/client';
+import {
+  acknowledgeUpdate,
+  decideExtensionUpdate,
+  endLongTermUpdate,
+  lookBackVerdictUpdate,
+  reassignUpdate,
+  requestClosureUpdate,
+  requestExtensionUpdate,
+  reviewReportUpdate,
+  signOffUpdate,
+  splitTaskUpdate,
+  submitReportUpdate,
+  type TActor,
+  type TDecisionResult,
+} from '../../workflows/messages';
+import { actorOf } from '../auth';
+import type { TAppDeps } from '../deps';
+import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
+import { executeDecision } from '../tasks/decide';
+import { policyOf, taskDetail, taskSummary } from '../tasks/view';
+import {
+  ZAcknowledgeRequest,
+  ZDecideExtensionRequest,
+  ZEndLongTermRequest,
+  ZListTasksQuery,
+  ZLookBackRequest,
+  ZReassignRequest,
+  ZRequestClosureRequest,
+  ZRequestExtensionRequest,
+  ZReviewReportParams,
+  ZReviewReportRequest,
+  ZSignOffRequest,
+  ZSplitTaskRequest,
+  ZSubmitReportRequest,
+  ZTaskParams,
+} from './schemas';
+
+export function tasksRouter(deps: TAppDeps): Router {
+  const router = Router();
+  const { db } = deps;
+
+  router.get('/tasks', async (req, res) => {
+    const actor = actorOf(res);
+    const query = ZListTasksQuery.parse(req.query);
+    const scope = await scopeOf(db, actor);
+    const rows = await db.task.findMany({
+      where: {
+        AND: [
+          taskScopeWhere(scope),
+          query.campaignId ? { campaignId: query.campaignId } : {},
+          query.status ? { status: query.status } : {},
+          query.unitId
+            ? { OR: [{ leadUnitId: query.unitId }, { participants: { some: { unitId: query.unitId } } }] }
+            : {},
+        ],
+      },
+      include: { campaign: { select: { policy: true } } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    // The traffic light depends on the time, so it is computed, then filtered, then paged.
+    const now = deps.now();
+    const policies = new Map<string, ReturnType<typeof policyOf>>();
+    const summaries = rows.map((row) => {
+      let policy = policies.get(row.campaignId);
+      if (!policy) policies.set(row.campaignId, (policy = policyOf(row.campaign)));
+      return taskSummary(row, policy, now);
+    });
+    const filtered = query.trafficLight ? summaries.filter((t) => t.trafficLight === query.trafficLight) : summaries;
+    const start = (query.page - 1) * query.pageSize;
+    res.json({
+      items: filtered.slice(start, start + query.pageSize),
+      total: filtered.length,
+      page: query.page,
+      pageSize: query.pageSize,
+    });
+  });
+
+  router.get('/tasks/:id', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await requireVisibleTask(db, actorOf(res), id);
+    res.json(await taskDetail(db, id, deps.now()));
+  });
+
+  /**
+   * Every decision: check the caller may see the task, send the update with the caller as actor, then answer with
+   * the task as projected (each accepted update returns only after its projection landed).
+   */
+  /** Every decision: sent as the caller, then answered with the task as projected after it. */
+  async function decide<A extends { actor: TActor }>(
+    res: Response,
+    taskId: string,
+    update: UpdateDefinition<TDecisionResult, [A]>,
+    args: Omit<A, 'actor'>,
+  ): Promise<void> {
+    await executeDecision(deps, actorOf(res), taskId, update, args);
+    res.json(await taskDetail(db, taskId, deps.now()));
+  }
+
+  router.post('/tasks/:id/acknowledge', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    ZAcknowledgeRequest.parse(req.body ?? {});
+    await decide(res, id, acknowledgeUpdate, {});
+  });
+
+  router.post('/tasks/:id/reports', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    const body = ZSubmitReportRequest.parse(req.body);
+    await decide(res, id, submitReportUpdate, { ...body, reportId: randomUUID() });
+  });
+
+  router.post('/tasks/:id/reports/:period/review', async (req, res) => {
+    const { id, period } = ZReviewReportParams.parse(req.params);
+    const body = ZReviewReportRequest.parse(req.body);
+    await decide(res, id, reviewReportUpdate, { period, ...body });
+  });
+
+  router.post('/tasks/:id/closure', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    const body = ZRequestClosureRequest.parse(req.body);
+    await decide(res, id, requestClosureUpdate, { ...body, applicationId: randomUUID() });
+  });
+
+  router.post('/tasks/:id/sign-off', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, signOffUpdate, ZSignOffRequest.parse(req.body));
+  });
+
+  router.post('/tasks/:id/extension', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, requestExtensionUpdate, ZRequestExtensionRequest.parse(req.body));
+  });
+
+  router.post('/tasks/:id/extension/decision', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, decideExtensionUpdate, ZDecideExtensionRequest.parse(req.body));
+  });
+
+  router.post('/tasks/:id/reassign', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, reassignUpdate, ZReassignRequest.parse(req.body));
+  });
+
+  router.post('/tasks/:id/look-back', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, lookBackVerdictUpdate, ZLookBackRequest.parse(req.body));
+  });
+
+  router.post('/tasks/:id/end-long-term', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, endLongTermUpdate, ZEndLongTermRequest.parse(req.body ?? {}));
+  });
+
+  router.post('/tasks/:id/split', async (req, res) => {
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, splitTaskUpdate, ZSplitTaskRequest.parse(req.body));
+  });
+
+  return router;
+}

@@ -1,0 +1,82 @@
+/**
+ * Read scope: which tasks a caller may see. Decision rules (who may sign, review, report) belong to the workflow's
+ * validators; the API decides only visibility and who may create.
+ * - admin, supervisor: everything;
+ * - office: every unit of its level (the office's parent unit and all below it: a province office sees its cities);
+ * - leader: every unit under the leader's unit, and every task they lead;
+ * - unit staff and heads: tasks their own unit leads or takes part in.
+ */
+import type { Db } from '../db/client';
+import type { TApiActor } from './auth';
+import { AppError } from './errors';
+
+export type TScope = { all: true } | { all: false; unitIds: string[]; leaderId?: string };
+
+export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
+  switch (actor.role) {
+    case 'admin':
+    case 'supervisor':
+      return { all: true };
+    case 'office': {
+      const office = await db.unit.findUnique({ where: { id: actor.unitId } });
+      return { all: false, unitIds: await subtree(db, office?.parentId ?? actor.unitId) };
+    }
+    case 'leader':
+      return { all: false, unitIds: await subtree(db, actor.unitId), leaderId: actor.userId };
+    default:
+      return { all: false, unitIds: [actor.unitId] };
+  }
+}
+
+/** A unit and all its descendants. Organisations have tens to hundreds of units: one query, walked in memory. */
+export async function subtree(db: Db, rootId: string): Promise<string[]> {
+  const units = await db.unit.findMany({ select: { id: true, parentId: true } });
+  const children = new Map<string, string[]>();
+  for (const u of units) {
+    if (!u.parentId) continue;
+    const list = children.get(u.parentId) ?? [];
+    list.push(u.id);
+    children.set(u.parentId, list);
+  }
+  const out: string[] = [];
+  const queue = [rootId];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(id);
+    queue.push(...(children.get(id) ?? []));
+  }
+  return out;
+}
+
+/** A Prisma `where` for the tasks in scope. */
+export function taskScopeWhere(scope: TScope) {
+  if (scope.all) return {};
+  return {
+    OR: [
+      { leadUnitId: { in: scope.unitIds } },
+      { participants: { some: { unitId: { in: scope.unitIds } } } },
+      ...(scope.leaderId ? [{ leaderId: scope.leaderId }] : []),
+    ],
+  };
+}
+
+export function unitInScope(scope: TScope, unitId: string): boolean {
+  return scope.all || scope.unitIds.includes(unitId);
+}
+
+/**
+ * Loads a task the caller may see: 404 when it does not exist, 403 when it exists outside the caller's scope
+ * (an internal system: saying "not yours" helps more than pretending it is not there).
+ */
+export async function requireVisibleTask(db: Db, actor: TApiActor, taskId: string): Promise<{ id: string }> {
+  const task = await db.task.findUnique({ where: { id: taskId }, select: { id: true } });
+  if (!task) throw AppError.notFound(`Task ${taskId} not found`);
+  const scope = await scopeOf(db, actor);
+  if (scope.all) return task;
+  const visible = await db.task.findFirst({ where: { id: taskId, ...taskScopeWhere(scope) }, select: { id: true } });
+  if (!visible) throw AppError.forbidden(`Task ${taskId} is outside your scope`);
+  return task;
+}

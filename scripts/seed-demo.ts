@@ -1,0 +1,94 @@
+/**
+ * The demo organisation `npm start` creates on an empty database: a province with its rectification office, its
+ * lead leader, a supervisor (the discipline inspection group) and an admin; two cities, each with its own office
+ * and leader; under the province and each city, departments with a staff member and a head. Every user gets one
+ * random API token; only its SHA-256 is stored, so the returned list is the only place the tokens appear.
+ */
+import type { Db } from '../db/client';
+import { generateToken, hashToken, type TRole } from '../api/auth';
+
+export interface TDemoUser {
+  userId: string;
+  name: string;
+  role: TRole;
+  unitId: string;
+  token: string;
+}
+
+interface TUnitSpec {
+  key: string;
+  name: string;
+  level: 'province' | 'city' | 'county' | 'department';
+  kind: 'government' | 'office' | 'department' | 'discipline';
+  parent?: string;
+}
+
+interface TUserSpec {
+  name: string;
+  role: TRole;
+  unit: string;
+}
+
+const UNITS: TUnitSpec[] = [
+  { key: 'province', name: '江南省卫生健康委员会', level: 'province', kind: 'government' },
+  { key: 'province-office', name: '省卫健委巡视整改工作办公室', level: 'province', kind: 'office', parent: 'province' },
+  {
+    key: 'province-discipline',
+    name: '驻省卫健委纪检监察组',
+    level: 'province',
+    kind: 'discipline',
+    parent: 'province',
+  },
+  { key: 'dept-medical', name: '医政医管处', level: 'department', kind: 'department', parent: 'province' },
+  { key: 'dept-finance', name: '财务处', level: 'department', kind: 'department', parent: 'province' },
+  { key: 'city-a', name: '东州市卫生健康委员会', level: 'city', kind: 'government', parent: 'province' },
+  { key: 'city-a-office', name: '东州市整改办', level: 'city', kind: 'office', parent: 'city-a' },
+  { key: 'city-a-dept', name: '东州市医政科', level: 'department', kind: 'department', parent: 'city-a' },
+  { key: 'city-b', name: '西州市卫生健康委员会', level: 'city', kind: 'government', parent: 'province' },
+  { key: 'city-b-office', name: '西州市整改办', level: 'city', kind: 'office', parent: 'city-b' },
+  { key: 'city-b-dept', name: '西州市医政科', level: 'department', kind: 'department', parent: 'city-b' },
+];
+
+const USERS: TUserSpec[] = [
+  { name: '王整改（省整改办）', role: 'office', unit: 'province-office' },
+  { name: '李主任（牵头领导）', role: 'leader', unit: 'province' },
+  { name: '赵组长（纪检监察组）', role: 'supervisor', unit: 'province-discipline' },
+  { name: '系统管理员', role: 'admin', unit: 'province' },
+  { name: '陈干事（医政医管处）', role: 'unit_staff', unit: 'dept-medical' },
+  { name: '刘处长（医政医管处）', role: 'unit_head', unit: 'dept-medical' },
+  { name: '周干事（财务处）', role: 'unit_staff', unit: 'dept-finance' },
+  { name: '吴处长（财务处）', role: 'unit_head', unit: 'dept-finance' },
+  { name: '郑整改（东州市整改办）', role: 'office', unit: 'city-a-office' },
+  { name: '孙主任（东州市领导）', role: 'leader', unit: 'city-a' },
+  { name: '钱干事（东州市医政科）', role: 'unit_staff', unit: 'city-a-dept' },
+  { name: '冯科长（东州市医政科）', role: 'unit_head', unit: 'city-a-dept' },
+  { name: '何整改（西州市整改办）', role: 'office', unit: 'city-b-office' },
+  { name: '许主任（西州市领导）', role: 'leader', unit: 'city-b' },
+  { name: '韩干事（西州市医政科）', role: 'unit_staff', unit: 'city-b-dept' },
+  { name: '杨科长（西州市医政科）', role: 'unit_head', unit: 'city-b-dept' },
+];
+
+/** Creates the demo organisation on an empty database; on a database that has units already, does nothing. */
+export async function seedDemo(db: Db): Promise<TDemoUser[]> {
+  return db.$transaction(async (tx) => {
+    // Checked inside the transaction: two processes starting at once cannot both seed.
+    if ((await tx.unit.count()) > 0) return [];
+    const unitIds = new Map<string, string>();
+    for (const spec of UNITS) {
+      const parentId = spec.parent ? unitIds.get(spec.parent) : undefined;
+      const unit = await tx.unit.create({
+        data: { name: spec.name, level: spec.level, kind: spec.kind, parentId: parentId ?? null },
+      });
+      unitIds.set(spec.key, unit.id);
+    }
+    const users: TDemoUser[] = [];
+    for (const spec of USERS) {
+      const unitId = unitIds.get(spec.unit)!;
+      const user = await tx.user.create({ data: { name: spec.name, role: spec.role, unitId } });
+      const token = generateToken();
+      await tx.apiToken.create({ data: { userId: user.id, tokenHash: hashToken(token) } });
+      users.push({ userId: user.id, name: spec.name, role: spec.role, unitId, token });
+    }
+    return users;
+  });
+}
