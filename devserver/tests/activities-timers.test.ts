@@ -201,6 +201,10 @@ describe('activities: cancellation', () => {
       args: [key],
     });
     await recorder.waitFor(`${key}:started`);
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    expect(pending).toHaveLength(1);
+    expect(pending[0].activityType?.name).toBe('waitForCancel');
+    expect(pending[0].state).toBe(temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
     await handle.signal(cancelSignal);
     expect(await handle.result()).toBe('cancelled');
     expect(recorder.events).toContain(`${key}:cancelled`);

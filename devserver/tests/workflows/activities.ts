@@ -62,8 +62,9 @@ export async function cancelActivityWorkflow(key: string): Promise<string> {
   });
   const { waitForCancel } = proxyActivities<TestActivities>({
     startToCloseTimeout: '1 minute',
-    // Heartbeats are how the worker learns of the cancellation; a short timeout keeps the test quick.
-    heartbeatTimeout: '5s',
+    // Heartbeats are how the worker learns of the cancellation; they are sent every 80% of this timeout, so a short
+    // one keeps the test quick.
+    heartbeatTimeout: '1s',
     // Wait for the activity to acknowledge, so the test can assert that it saw the cancellation.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { maximumAttempts: 1 },
