@@ -111,7 +111,8 @@ export interface EngineOptions {
 
 export interface CallContext {
   cancelled: () => boolean;
-  onCancel: (fn: () => void) => void;
+  /** Registers a callback for the caller going away; returns a function that unregisters it. */
+  onCancel: (fn: () => void) => () => void;
 }
 
 function encodeToken(t: TaskToken): Buffer {
@@ -469,6 +470,7 @@ export class Engine {
     return new Promise((resolve) => {
       let done = false;
       let unregister: () => void = () => undefined;
+      let offCancel: () => void = () => undefined;
       const finish = (): void => {
         if (done) return;
         done = true;
@@ -476,13 +478,14 @@ export class Engine {
         this.waitTimers.delete(timer);
         this.releasers.delete(finish);
         unregister();
+        offCancel();
         resolve();
       };
       const timer = setTimeout(finish, ms);
       this.waitTimers.add(timer);
       this.releasers.add(finish);
       unregister = register(finish);
-      ctx?.onCancel(finish);
+      if (ctx) offCancel = ctx.onCancel(finish);
     });
   }
 

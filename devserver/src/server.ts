@@ -7,6 +7,8 @@ import { decodeMessage, encodeMessage, lookupService, type Obj } from './proto';
 export type Handler = (req: Obj, ctx: CallContext) => Obj | Promise<Obj>;
 
 const DECODE_ERROR = Symbol('decodeError');
+/** TEMPORAL_DEVSERVER_TRACE=1 logs every RPC with its duration (for diagnosing latency). */
+const trace = process.env.TEMPORAL_DEVSERVER_TRACE === '1';
 
 function buildService(
   serviceName: string,
@@ -38,7 +40,14 @@ function buildService(
       responseDeserialize: (buf: Buffer) => decodeMessage(resType, buf),
     };
     const handler = handlers[method.name];
-    implementation[method.name] = (call: grpc.ServerUnaryCall<Obj, Obj>, callback: grpc.sendUnaryData<Obj>): void => {
+    implementation[method.name] = (call: grpc.ServerUnaryCall<Obj, Obj>, respond: grpc.sendUnaryData<Obj>): void => {
+      const t0 = trace ? performance.now() : 0;
+      const callback: grpc.sendUnaryData<Obj> = trace
+        ? (err, value) => {
+            log(`[trace] ${(t0 % 100000).toFixed(1)} ${method.name} ${(performance.now() - t0).toFixed(1)}ms`);
+            respond(err, value);
+          }
+        : respond;
       const fail = (err: unknown): void => {
         if (err instanceof RpcError) {
           const metadata = new grpc.Metadata();
@@ -69,8 +78,14 @@ function buildService(
         cancelled: () => call.cancelled,
         onCancel: (fn) => {
           call.once('cancelled', fn);
+          return () => call.removeListener('cancelled', fn);
         },
       };
+      if (trace) {
+        const t0 = performance.now();
+        const started = Date.now() % 100000;
+        call.once('finish', () => log(`[trace] ${started} ${method.name} ${(performance.now() - t0).toFixed(1)}ms`));
+      }
       try {
         const result = handler(req ?? {}, ctx);
         if (result instanceof Promise) {

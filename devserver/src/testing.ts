@@ -12,12 +12,12 @@ type CreateFn = (opts: {
  * Starts an in-memory time-skipping dev server on a random port and binds a time-skipping
  * TestWorkflowEnvironment to it (its sleep(), currentTimeMs and client result() skip time).
  */
-export async function createTestEnvironment(opts: { namespace?: string } = {}): Promise<{
+export async function createTestEnvironment(opts: { namespace?: string; log?: (msg: string) => void } = {}): Promise<{
   testEnv: TestWorkflowEnvironment;
   server: DevServer;
   teardown(): Promise<void>;
 }> {
-  const server = await startDevServer({ port: 0, timeSkipping: true, namespace: opts.namespace });
+  const server = await startDevServer({ port: 0, timeSkipping: true, namespace: opts.namespace, log: opts.log });
   // The SDK's generic factory is private in its typings but is the only way to get a time-skipping environment
   // on an existing address (createFromExistingServer always disables time skipping).
   const create = (TestWorkflowEnvironment as unknown as { create: CreateFn }).create.bind(TestWorkflowEnvironment);
