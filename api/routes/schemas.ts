@@ -152,7 +152,12 @@ export const ZReassignRequest = z
 export type TReassignRequest = z.infer<typeof ZReassignRequest>;
 
 export const ZLookBackRequest = z
-  .object({ verdict: z.enum(['consolidated', 'rebound']), reason: ZText(2000).optional() })
+  .object({
+    verdict: z.enum(['consolidated', 'rebound']),
+    reason: ZText(2000).optional(),
+    /** On a rebound: the reopened round's deadline (without it the old, likely past, one applies). */
+    newDeadlineDate: ZIsoDate.optional(),
+  })
   .superRefine((v, ctx) => {
     if (v.verdict === 'rebound' && !v.reason) {
       ctx.addIssue({ code: 'custom', path: ['reason'], message: 'A reason is required for a rebound' });
@@ -162,6 +167,9 @@ export type TLookBackRequest = z.infer<typeof ZLookBackRequest>;
 
 export const ZEndLongTermRequest = z.object({ reason: ZText(2000).optional() }).default({});
 export type TEndLongTermRequest = z.infer<typeof ZEndLongTermRequest>;
+
+export const ZUrgeRequest = z.object({ message: ZText(2000) });
+export type TUrgeRequest = z.infer<typeof ZUrgeRequest>;
 
 export const ZSplitTaskRequest = z.object({
   children: z

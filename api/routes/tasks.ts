@@ -13,10 +13,12 @@ import {
   signOffUpdate,
   splitTaskUpdate,
   submitReportUpdate,
+  urgeSignal,
   type TActor,
   type TDecisionResult,
 } from '../../workflows/messages';
-import { actorOf } from '../auth';
+import { actorOf, requireRole } from '../auth';
+import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
 import { executeDecision } from '../tasks/decide';
@@ -36,6 +38,7 @@ import {
   ZSplitTaskRequest,
   ZSubmitReportRequest,
   ZTaskParams,
+  ZUrgeRequest,
 } from './schemas';
 
 export function tasksRouter(deps: TAppDeps): Router {
@@ -156,6 +159,20 @@ export function tasksRouter(deps: TAppDeps): Router {
   router.post('/tasks/:id/split', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
     await decide(res, id, splitTaskUpdate, ZSplitTaskRequest.parse(req.body));
+  });
+
+  /** Urging (催办) changes no state: the office's message goes to the lead unit's inbox; fire-and-forget. */
+  router.post('/tasks/:id/urge', async (req, res) => {
+    const actor = actorOf(res);
+    requireRole(actor, ['office', 'supervisor']);
+    const { id } = ZTaskParams.parse(req.params);
+    const body = ZUrgeRequest.parse(req.body);
+    await requireVisibleTask(db, actor, id);
+    const urgeId = randomUUID();
+    await deps.client.workflow
+      .getHandle(taskWorkflowId(id))
+      .signal(urgeSignal, { actor, urgeId, message: body.message });
+    res.status(202).json({ urgeId });
   });
 
   return router;
