@@ -1,0 +1,177 @@
+import { endOfDayInstant } from '../../domain/calendar';
+import {
+  daysOverdue,
+  deadlineInstant,
+  escalationStepsDue,
+  firstReportPeriod,
+  initialState,
+  lookBackAt,
+  nextReportDue,
+} from '../../domain/task';
+import { computeTrafficLight, countTrafficLights, hasLateReport } from '../../domain/trafficLight';
+import { Run, newTask, officer, policy, sh, staff, supervisor } from './taskHelpers';
+
+const report = (period: string, reportId = `r-${period}`) =>
+  ({ type: 'submitReport', actor: staff, period, progress: 'p', reportId }) as const;
+
+describe('nextReportDue', () => {
+  it('the first period is the assignment month unless the reminder has already gone', () => {
+    expect(firstReportPeriod(sh('2021-03-10 10:00'), policy)).toBe('2021-03');
+    expect(firstReportPeriod(sh('2021-03-22 23:59'), policy)).toBe('2021-03');
+    expect(firstReportPeriod(sh('2021-03-23 00:00'), policy)).toBe('2021-04');
+    expect(firstReportPeriod(sh('2021-12-28 10:00'), policy)).toBe('2022-01');
+  });
+
+  it('monthly while working: reminder 3 days before the end of the 25th (Shanghai)', () => {
+    const run = new Run(newTask());
+    expect(nextReportDue(run.state, policy, run.now)).toEqual({
+      period: '2021-03',
+      reminderAt: '2021-03-22T16:00:00.000Z',
+      dueAt: '2021-03-25T16:00:00.000Z',
+    });
+    run.do({ type: 'acknowledge', actor: staff });
+    run.at('2021-03-20 10:00').do(report('2021-03'));
+    expect(nextReportDue(run.state, policy, run.now)?.period).toBe('2021-04');
+  });
+
+  it('a returned report stays owed; an overdue one is settled and the schedule moves on', () => {
+    const run = new Run(newTask()).at('2021-03-20 10:00');
+    run.do(report('2021-03'));
+    run.do({ type: 'reviewReport', actor: officer, period: '2021-03', decision: 'return', reason: 'thin' });
+    expect(nextReportDue(run.state, policy, run.now)?.period).toBe('2021-03');
+    run.at('2021-03-26 00:00').do({ type: 'reportOverdue', period: '2021-03' });
+    expect(nextReportDue(run.state, policy, run.now)?.period).toBe('2021-04');
+  });
+
+  it('none while the close-out is being signed or once closed', () => {
+    const run = new Run(newTask()).toClosureRequested();
+    expect(nextReportDue(run.state, policy, run.now)).toBeNull();
+    run.signAll();
+    expect(run.state.status).toBe('CLOSED');
+    expect(nextReportDue(run.state, policy, run.now)).toBeNull();
+  });
+
+  it('every longTermCadenceMonths in LONG_TERM', () => {
+    const run = new Run(newTask({ deadline: { kind: 'long_term' } })).toClosureRequested().signAll();
+    expect(run.state.longTermSince).toBe(sh('2021-04-02 10:00'));
+    expect(nextReportDue(run.state, policy, run.now)?.period).toBe('2021-10');
+    run.at('2021-10-20 10:00').do(report('2021-10'));
+    expect(nextReportDue(run.state, policy, run.now)).toMatchObject({
+      period: '2022-04',
+      dueAt: '2022-04-25T16:00:00.000Z',
+    });
+    expect(nextReportDue(run.state, { ...policy, longTermCadenceMonths: 3 }, run.now)?.period).toBe('2021-07');
+  });
+
+  it('a task assigned long ago starts its schedule within a year of now instead of replaying every month', () => {
+    const state = { ...newTask(), assignedAt: sh('2015-01-05 10:00'), roundStartedAt: sh('2015-01-05 10:00') };
+    expect(nextReportDue(state, policy, sh('2021-03-10 10:00'))?.period).toBe('2020-03');
+  });
+});
+
+describe('deadlineInstant, lookBackAt, escalation ladder', () => {
+  it('the deadline instant is the end of the deadline day while it applies', () => {
+    const run = new Run(newTask());
+    expect(deadlineInstant(run.state)).toBe(endOfDayInstant('2021-06-30'));
+    expect(deadlineInstant(newTask({ deadline: { kind: 'long_term' } }))).toBeNull();
+    run.toClosureRequested();
+    expect(deadlineInstant(run.state)).toBe('2021-06-30T16:00:00.000Z');
+    run.signAll();
+    expect(deadlineInstant(run.state)).toBeNull();
+  });
+
+  it('look-back: closure + lookBackDelayMonths, only while CLOSED and not yet raised', () => {
+    expect(lookBackAt('2021-08-31T03:00:00.000Z', policy)).toBe('2022-02-28T03:00:00.000Z');
+    const run = new Run(newTask());
+    expect(lookBackAt(run.state, policy)).toBeNull();
+    run.toClosureRequested().signAll();
+    expect(lookBackAt(run.state, policy)).toBe(sh('2021-10-02 10:00'));
+    run.at('2021-10-03 00:00').do({ type: 'lookBackDue' });
+    expect(lookBackAt(run.state, policy)).toBeNull();
+  });
+
+  it('escalation steps reached by a number of days, and scheduled from a deadline', () => {
+    expect(escalationStepsDue(policy, 0).map((s) => s.step)).toEqual(['supervision_notice']);
+    expect(escalationStepsDue(policy, 59).map((s) => s.step)).toEqual(['supervision_notice', 'interview', 'exposure']);
+    expect(escalationStepsDue(policy, 365)).toHaveLength(5);
+    const scheduled = escalationStepsDue(policy, '2021-06-30T16:00:00.000Z');
+    expect(scheduled.map((s) => [s.step, s.at])).toEqual([
+      ['supervision_notice', '2021-06-30T16:00:00.000Z'],
+      ['interview', '2021-07-30T16:00:00.000Z'],
+      ['exposure', '2021-08-14T16:00:00.000Z'],
+      ['listed_supervision', '2021-08-29T16:00:00.000Z'],
+      ['accountability', '2021-09-28T16:00:00.000Z'],
+    ]);
+  });
+
+  it('daysOverdue counts whole days from the deadline instant', () => {
+    const state = newTask();
+    expect(daysOverdue(state, sh('2021-06-30 12:00'))).toBeNull();
+    expect(daysOverdue(state, sh('2021-07-01 00:00'))).toBe(0);
+    expect(daysOverdue(state, sh('2021-07-31 00:00'))).toBe(30);
+  });
+});
+
+describe('traffic light', () => {
+  /** Working on time: reports in for March, April and May. */
+  function onTrack(): Run {
+    const run = new Run(newTask());
+    run.do({ type: 'acknowledge', actor: staff });
+    for (const [period, when] of [
+      ['2021-03', '2021-03-20 10:00'],
+      ['2021-04', '2021-04-20 10:00'],
+      ['2021-05', '2021-05-20 10:00'],
+    ]) {
+      run.at(when).do(report(period));
+    }
+    return run;
+  }
+  const light = (run: Run, local: string) => computeTrafficLight(run.state, { now: sh(local), policy });
+
+  it('green on track, yellow inside the warning window, red once the deadline has passed', () => {
+    const run = onTrack();
+    expect(light(run, '2021-05-21 09:00')).toBe('green');
+    expect(light(run, '2021-06-16 23:59')).toBe('green');
+    expect(light(run, '2021-06-17 00:00')).toBe('yellow');
+    // Red as soon as the deadline passes, even before the timer marks the task overdue.
+    expect(light(run, '2021-07-01 00:00')).toBe('red');
+    run.at('2021-07-01 00:00').do({ type: 'deadlinePassed' });
+    expect(light(run, '2021-07-01 00:00')).toBe('red');
+  });
+
+  it('yellow when a report is late', () => {
+    const run = onTrack();
+    expect(hasLateReport(run.state, policy, sh('2021-05-26 00:00'))).toBe(false);
+    const fresh = new Run(newTask());
+    fresh.do({ type: 'acknowledge', actor: staff });
+    expect(light(fresh, '2021-03-25 23:59')).toBe('green');
+    expect(light(fresh, '2021-03-26 00:00')).toBe('yellow');
+    fresh.at('2021-03-26 00:00').do({ type: 'reportOverdue', period: '2021-03' });
+    expect(light(fresh, '2021-03-27 00:00')).toBe('yellow');
+    fresh.at('2021-03-28 10:00').do(report('2021-03'));
+    expect(light(fresh, '2021-03-28 10:00')).toBe('green');
+  });
+
+  it('red under listed supervision; green once closed', () => {
+    const run = onTrack().at('2021-08-30 00:00');
+    run.do({ type: 'deadlinePassed' });
+    run.do({ type: 'escalate', step: 'listed_supervision', actor: supervisor });
+    expect(
+      computeTrafficLight(
+        { ...run.state, overdue: false, status: 'IN_PROGRESS' },
+        { now: sh('2021-05-21 09:00'), policy },
+      ),
+    ).toBe('red');
+    const closed = new Run(newTask()).toClosureRequested().signAll();
+    expect(light(closed, '2021-08-01 00:00')).toBe('green');
+  });
+
+  it('counts lights per campaign', () => {
+    expect(countTrafficLights(['green', 'red', 'green', 'yellow'])).toEqual({ green: 2, yellow: 1, red: 1 });
+  });
+
+  it('a pure long-term task is never red for lack of a date', () => {
+    const state = initialState({ ...newTask(), deadline: { kind: 'long_term' }, signOffChain: policy.signOffLevels });
+    expect(computeTrafficLight(state, { now: sh('2021-03-11 09:00'), policy })).toBe('green');
+  });
+});
