@@ -9,6 +9,8 @@ export interface TNotifyInput {
   title: string;
   body: string;
   recipients: TRecipient[];
+  /** Who caused it, when a person did (kept in the outbox payload). */
+  actorId?: string;
   /** Workflow time of the notification (ISO): under time skipping it differs from the wall clock. */
   at: string;
 }
@@ -44,7 +46,14 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
         data: {
           idempotencyKey: key,
           channel: 'in_app',
-          payload: { userId, taskId: input.taskId ?? null, kind: input.kind, title: input.title, body: input.body },
+          payload: {
+            userId,
+            taskId: input.taskId ?? null,
+            kind: input.kind,
+            title: input.title,
+            body: input.body,
+            actorId: input.actorId ?? null,
+          },
           createdAt: at,
         },
       });

@@ -63,6 +63,8 @@ export interface TLookBackVerdictArgs {
   actor: TActor;
   verdict: 'consolidated' | 'rebound';
   reason?: string;
+  /** On a rebound: the reopened round's deadline (else the old one, likely past, applies). */
+  newDeadlineDate?: string;
 }
 export interface TEndLongTermArgs {
   actor: TActor;
@@ -98,5 +100,13 @@ export const splitTaskUpdate = defineUpdate<TDecisionResult, [TSplitTaskArgs]>('
 
 /** A child task tells its parent of each status change (by workflow ID, so it survives continue-as-new). */
 export const childStatusSignal = defineSignal<[{ childTaskId: string; status: TaskStatus }]>('childStatus');
+
+/** The office urges (催办) the lead unit: fire-and-forget, delivered to the unit's inbox once per `urgeId`. */
+export interface TUrgeArgs {
+  actor: TActor;
+  urgeId: string;
+  message: string;
+}
+export const urgeSignal = defineSignal<[TUrgeArgs]>('urge');
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');

@@ -54,6 +54,7 @@ import {
   splitTaskUpdate,
   submitReportUpdate,
   taskStateQuery,
+  urgeSignal,
   type TActor,
   type TDecisionResult,
   type TSplitTaskArgs,
@@ -233,6 +234,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     actor: a.actor,
     verdict: a.verdict,
     reason: a.reason,
+    newDeadlineDate: a.newDeadlineDate,
   }));
   decision(endLongTermUpdate, (a) => ({ type: 'endLongTerm', actor: a.actor, reason: a.reason }));
 
@@ -279,6 +281,20 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     const result = decide(state, { type: 'childStatusChanged', childTaskId, status }, ctx());
     if (result.ok) await commit(result.value);
     else log.warn('child status ignored', { childTaskId, status, error: result.error.message });
+  });
+
+  setHandler(urgeSignal, async ({ actor, urgeId, message }) => {
+    // Urging changes no state: it is a message to the lead unit, kept in its inbox (and the outbox).
+    await notify({
+      idempotencyKey: `${workflowId}:urge:${urgeId}`,
+      taskId: input.taskId,
+      kind: 'urge',
+      title: '催办 / Urged by the rectification office',
+      body: message,
+      recipients: [{ unitId: state.leadUnitId }],
+      at: now(),
+      actorId: actor.userId,
+    });
   });
 
   setHandler(taskStateQuery, () => state);

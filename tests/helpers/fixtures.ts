@@ -19,6 +19,7 @@ export interface TOrg {
   staffA: Actor;
   headA: Actor;
   staffB: Actor;
+  headB: Actor;
   office: Actor;
   office2: Actor;
   leader: Actor;
@@ -60,6 +61,7 @@ export async function createOrg(db: Db, cityCount = 0): Promise<TOrg> {
     staffA: await user('张经办', 'unit_staff', deptA),
     headA: await user('李主任', 'unit_head', deptA),
     staffB: await user('王经办', 'unit_staff', deptB),
+    headB: await user('陈主任', 'unit_head', deptB),
     office: await user('赵整改办', 'office', officeUnitId),
     office2: await user('钱整改办', 'office', officeUnitId),
     leader: await user('孙领导', 'leader', provinceId),
