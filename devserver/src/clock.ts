@@ -100,6 +100,11 @@ export class VirtualClock {
     });
   }
 
+  /** Skips to the next timer at once if nothing is outstanding (same rule as the deferred skip). */
+  skipNow(): void {
+    if (!this.stopped) this.trySkip();
+  }
+
   private canSkip(): boolean {
     return this.timeSkipping && this.explicitLocks <= 0 && this.busy.size === 0;
   }

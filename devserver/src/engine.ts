@@ -1060,7 +1060,27 @@ export class Engine {
       }
       for (const p of post) p();
       this.dispatchWaitingQueries(run);
-      return {};
+      const response: Obj = {};
+      // Eager activities: the completing worker reserved slots for them, so hand them over in the response.
+      const eager: Obj[] = [];
+      for (const cmd of commands) {
+        const a = cmd.scheduleActivityTaskCommandAttributes;
+        if (cmd.commandType !== CT.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK || !a?.requestEagerExecution) continue;
+        const act = Object.values(s.activities).find((x) => x.activityId === a.activityId);
+        if (!act || act.state !== 'scheduled' || (a.taskQueue?.name && a.taskQueue.name !== s.taskQueue)) continue;
+        const task = this.dispatchActivityTask(
+          { runId: s.runId, scheduledEventId: act.scheduledEventId, attempt: act.attempt },
+          req.identity ?? '',
+        );
+        if (task) eager.push(task);
+      }
+      if (eager.length > 0) response.activityTasks = eager;
+      // With time skipping, skip now rather than on the next tick so the next task can ride on this response.
+      this.clock.skipNow();
+      if (req.returnNewWorkflowTask && this.isOpen(run) && s.wft.state === 'scheduled' && s.wft.sticky && s.sticky) {
+        response.workflowTask = this.startWft(run, req.identity ?? '');
+      }
+      return response;
     });
   }
 

@@ -50,3 +50,9 @@ export async function monthWaitWorkflow(): Promise<void> {
 export async function oneActivityWorkflow(value: string): Promise<string> {
   return await echo([value]);
 }
+
+/** Wakes every 30 days `months` times: time-skipping speed. */
+export async function monthlyTimerWorkflow(months: number): Promise<number> {
+  for (let i = 0; i < months; i++) await sleep('30 days');
+  return months;
+}
