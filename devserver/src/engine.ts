@@ -8,8 +8,10 @@ import {
   ET,
   RS,
   TT,
+  HistoryEventType,
   UpdateRequestType,
   WS,
+  decodeMessage,
   durFromMs,
   enums,
   msFromDur,
@@ -70,7 +72,10 @@ const CLOSING_COMMANDS = new Set<number>([
 
 export interface Run {
   s: RunState;
-  history: Obj[];
+  /** Decoded events; for runs loaded from the store, decoded on first access (idle runs stay compact). */
+  readonly history: Obj[];
+  /** Number of events, without decoding a lazily loaded history. */
+  size(): number;
   persistedEvents: number;
   timers: Map<string, TimerHandle>;
   historyWaiters: Set<() => void>;
@@ -255,8 +260,8 @@ export class Engine {
     const loaded = this.store.loadAll();
     this.clock.advanceTo(loaded.clockMs);
     for (const r of loaded.runs) {
-      const run = this.newRun(r.state, r.history);
-      run.persistedEvents = r.history.length;
+      const run = this.newRun(r.state, undefined, r.rawHistory);
+      run.persistedEvents = r.rawHistory.length;
       this.runs.set(run.s.runId, run);
     }
     for (const c of loaded.current) this.current.set(`${c.namespace}\u0000${c.workflowId}`, c.runId);
@@ -271,7 +276,10 @@ export class Engine {
   private resume(run: Run): void {
     const s = run.s;
     // Sticky workers did not survive the restart: the next task goes to the normal queue with full history.
-    s.sticky = undefined;
+    if (s.sticky) {
+      s.sticky = undefined;
+      this.markDirty(run);
+    }
     for (const [timerId, t] of Object.entries(s.timers)) this.armUserTimer(run, timerId, t.due);
     this.armRunTimeouts(run);
     if (s.wft.state === 'started') {
@@ -285,7 +293,6 @@ export class Engine {
       this.armFirstWft(run);
     }
     for (const act of Object.values(s.activities)) this.resumeActivity(run, act);
-    this.markDirty(run);
   }
 
   private markDirty(run: Run): void {
@@ -299,7 +306,7 @@ export class Engine {
     const runs = [...this.dirty];
     this.dirty.clear();
     if (!this.store) {
-      for (const r of runs) r.persistedEvents = r.history.length;
+      for (const r of runs) r.persistedEvents = r.size();
       return;
     }
     this.store.save(runs, this.current, this.now());
@@ -327,16 +334,29 @@ export class Engine {
 
   // ---------------------------------------------------------------- helpers
 
-  private newRun(s: RunState, history: Obj[] = []): Run {
-    return {
+  private newRun(s: RunState, history: Obj[] = [], raw?: Buffer[]): Run {
+    let events: Obj[] | undefined = raw ? undefined : history;
+    let pending = raw;
+    const run = {
       s,
-      history,
       persistedEvents: 0,
       timers: new Map(),
       historyWaiters: new Set(),
       updateWaiters: new Set(),
       queryIds: [],
-    };
+      size: () => (events ? events.length : (pending?.length ?? 0)),
+    } as unknown as Run;
+    Object.defineProperty(run, 'history', {
+      enumerable: true,
+      get: () => {
+        if (!events) {
+          events = (pending ?? []).map((b) => decodeMessage(HistoryEventType, b));
+          pending = undefined;
+        }
+        return events;
+      },
+    });
+    return run;
   }
 
   private checkNamespace(ns: unknown): string {
@@ -377,7 +397,7 @@ export class Engine {
 
   /** Appends one event to history now. */
   private append(run: Run, type: number, attrs: Obj): Obj {
-    const id = run.history.length + 1;
+    const id = run.size() + 1;
     const ev: Obj = {
       eventId: id,
       eventTime: tsFromMs(this.now()),
@@ -2333,7 +2353,7 @@ export class Engine {
       startTime: tsFromMs(s.startMs),
       closeTime: s.closeMs ? tsFromMs(s.closeMs) : undefined,
       status: s.status,
-      historyLength: run.history.length,
+      historyLength: run.size(),
       parentNamespaceId: s.parent ? this.namespaces.get(s.parent.namespace)?.namespaceInfo.id : undefined,
       parentExecution: s.parent ? { workflowId: s.parent.workflowId, runId: s.parent.runId } : undefined,
       executionTime: tsFromMs(s.executionMs),
@@ -2412,7 +2432,7 @@ export class Engine {
       ExecutionTime: s.executionMs,
       CloseTime: s.closeMs || undefined,
       TaskQueue: s.taskQueue,
-      HistoryLength: run.history.length,
+      HistoryLength: run.size(),
     };
     for (const [k, p] of Object.entries(s.searchAttributes?.indexedFields ?? {})) {
       try {

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import type { Run } from './engine';
-import { HistoryEventType, decodeMessage, encodeMessage, type Obj } from './proto';
+import { HistoryEventType, encodeMessage } from './proto';
 import type { RunState } from './types';
 
 export interface LoadedState {
   clockMs: number;
-  runs: Array<{ state: RunState; history: Obj[] }>;
+  runs: Array<{ state: RunState; rawHistory: Buffer[] }>;
   current: Array<{ namespace: string; workflowId: string; runId: string }>;
 }
 
@@ -71,7 +71,7 @@ export class Store {
       for (const run of runs) {
         const s = run.s;
         this.upsertRun.run(s.runId, s.namespace, s.workflowId, s.status, toJson(s));
-        for (let i = run.persistedEvents; i < run.history.length; i++) {
+        for (let i = run.persistedEvents; i < run.size(); i++) {
           this.insertEvent.run(s.runId, i + 1, encodeMessage(HistoryEventType, run.history[i]));
         }
         const cur = current.get(`${s.namespace}\u0000${s.workflowId}`);
@@ -83,7 +83,7 @@ export class Store {
 
   save(runs: Run[], current: Map<string, string>, nowMs: number): void {
     this.saveTx(runs, current, nowMs);
-    for (const run of runs) run.persistedEvents = run.history.length;
+    for (const run of runs) run.persistedEvents = run.size();
   }
 
   deleteRun(runId: string, namespace: string, workflowId: string): void {
@@ -97,7 +97,7 @@ export class Store {
   loadAll(): LoadedState {
     const clockRow = this.db.prepare("SELECT value FROM meta WHERE key = 'clock'").get() as
       { value: string } | undefined;
-    const histories = new Map<string, Obj[]>();
+    const histories = new Map<string, Buffer[]>();
     const evStmt = this.db.prepare('SELECT run_id, event_id, data FROM events ORDER BY run_id, event_id');
     for (const row of evStmt.iterate() as Iterable<{ run_id: string; data: Buffer }>) {
       let list = histories.get(row.run_id);
@@ -105,14 +105,14 @@ export class Store {
         list = [];
         histories.set(row.run_id, list);
       }
-      list.push(decodeMessage(HistoryEventType, row.data));
+      list.push(row.data);
     }
     const runs: LoadedState['runs'] = [];
     for (const row of this.db.prepare('SELECT run_id, state FROM runs').iterate() as Iterable<{
       run_id: string;
       state: string;
     }>) {
-      runs.push({ state: fromJson<RunState>(row.state), history: histories.get(row.run_id) ?? [] });
+      runs.push({ state: fromJson<RunState>(row.state), rawHistory: histories.get(row.run_id) ?? [] });
     }
     const current = (
       this.db.prepare('SELECT namespace, workflow_id, run_id FROM current_runs').all() as Array<{
