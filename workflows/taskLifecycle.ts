@@ -128,7 +128,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   let version = 0;
   /** Projections run one at a time, in event order, whatever the concurrency of updates. */
   let projection: Promise<void> = Promise.resolve();
-  let lastNotifiedParentStatus: TaskState['status'] | undefined = input.carried ? state.status : undefined;
+  // The parent records each child as ASSIGNED when it creates it, so only later changes are worth a signal.
+  let lastNotifiedParentStatus: TaskState['status'] = input.carried ? state.status : 'ASSIGNED';
 
   const now = (): string => new Date().toISOString();
   const ctx = () => ({ now: now(), policy: input.policy });

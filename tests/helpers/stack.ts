@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import type { Db } from '../../db/client';
 import { createTestEnvironment } from '../../devserver/src/testing';
 import { createTaskWorker } from '../../worker';
@@ -18,7 +19,24 @@ export interface TWorkflowStack {
   teardown(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
+/** Worker logs at WARN: test output shows failures, not every worker state change. Once per Jest worker process. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    });
+  } catch {
+    // Already installed by an earlier test file in this Jest worker: keep that one.
+  }
+}
+
 export async function startWorkflowStack(): Promise<TWorkflowStack> {
+  quietTemporalRuntime();
   const { testEnv, teardown: stopServer } = await createTestEnvironment();
   const { db, cleanup } = await createTestDb();
   const taskQueue = `wf-test-${randomUUID()}`;

@@ -28,6 +28,7 @@ import {
 import { taskWorkflowId } from '../../workflows/shared';
 import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLifecycle';
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
+import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
 
 jest.setTimeout(180_000);
@@ -187,6 +188,7 @@ describe('overdue, escalation and extensions', () => {
     expect(audit.detail).toEqual(expect.objectContaining({ fromDate: deadlineDate, toDate: newDate }));
     const row = await stack.db.task.findUniqueOrThrow({ where: { id: input.taskId } });
     expect([row.status, row.deadlineDate, row.overdue]).toEqual(['IN_PROGRESS', newDate, false]);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'overdue-extension');
   });
 });
 
@@ -215,6 +217,7 @@ describe('long-term tasks and look-back', () => {
     state = await handle.executeUpdate(endLongTermUpdate, { args: [{ actor: org.office, reason: '机制已建立' }] });
     expect(state.status).toBe('CLOSED');
     expect(await stack.db.report.count({ where: { taskId: input.taskId, status: 'accepted' } })).toBe(4);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'long-term-half-yearly');
   });
 
   it('When the look-back finds a rebound, then the task reopens for a new round and is closed and verified again', async () => {
@@ -255,6 +258,7 @@ describe('long-term tasks and look-back', () => {
     const row = await stack.db.task.findUniqueOrThrow({ where: { id: input.taskId }, include: { applications: true } });
     expect([row.status, row.round, row.reopenCount]).toEqual(['VERIFIED', 2, 1]);
     expect(row.applications.map((a) => a.round).sort()).toEqual([1, 2]);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'look-back-rebound');
   });
 });
 
@@ -301,6 +305,7 @@ describe('responsibility', () => {
     });
     expect(audit.actorId).toBe(org.office.userId);
     expect(audit.detail).toEqual(expect.objectContaining({ from: expect.objectContaining({ leadUnitId: org.deptA }) }));
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'reassigned');
   });
 
   it('When the lead leader delegates sign-off to a deputy, then the deputy signs on their behalf and the audit records both', async () => {
@@ -328,6 +333,7 @@ describe('responsibility', () => {
       where: { taskId: input.taskId, action: 'SignOffApproved', actorId: org.deputyLeader.userId },
     });
     expect(audit.onBehalfOfId).toBe(org.leader.userId);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'delegated-sign-off');
   });
 });
 
@@ -369,6 +375,7 @@ describe('cascade', () => {
     });
     const closed = await closeOut(parent, org.staffA, [org.headA, org.office, org.leader]);
     expect(closed.status).toBe('CLOSED');
+    await recordHistories(stack.testEnv.client, parent.workflowId, 'cascade-parent');
   });
 });
 
@@ -410,5 +417,6 @@ describe('long life', () => {
     }
     expect(runs.length).toBeGreaterThanOrEqual(5);
     for (const run of runs) expect(run.events).toBeLessThan(2000);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'five-year-continue-as-new');
   });
 });

@@ -17,6 +17,7 @@ import {
 import { taskWorkflowId } from '../../workflows/shared';
 import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLifecycle';
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
+import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
 
 jest.setTimeout(120_000);
@@ -205,6 +206,7 @@ describe('taskLifecycle', () => {
     );
     expect(audit.filter((a) => a.action === 'SignOffApproved')).toHaveLength(4);
     expect(new Set(audit.map((a) => a.idempotencyKey)).size).toBe(audit.length);
+    await recordHistories(stack.testEnv.client, handle.workflowId, 'monthly-cycle-closed');
   });
 });
 
