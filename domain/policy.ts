@@ -76,6 +76,11 @@ export const ZCampaignPolicy = z.object({
   longTermCadenceMonths: z.number().int().min(1).max(24).default(6),
   /** 回头看: the office re-checks a closed task this many months after closure. */
   lookBackDelayMonths: z.number().int().min(1).max(60).default(6),
+  /**
+   * Each sign-off level should act within this many days of the application reaching it; past that, the workflow
+   * reminds the signer (a week fits the office's weekly review rhythm without stalling a close-out for a month).
+   */
+  signOffDaysPerLevel: z.number().int().min(1).max(60).default(7),
   /** A deadline this close turns the traffic light yellow. */
   warningWindowDays: z.number().int().min(0).max(365).default(14),
   escalationLadder: z

@@ -110,6 +110,18 @@ export function escalationStepsDue(
   return ladder.map((s) => ({ ...s, at: addDaysToInstant(arg, s.afterDaysOverdue) }));
 }
 
+/**
+ * When the current sign-off level is due to act: `signOffDaysPerLevel` after the application reached it (the
+ * application instant for level 1, the previous approval for the others). Null when nothing awaits sign-off.
+ */
+export function signOffDueAt(state: TaskState, policy: TCampaignPolicy): { level: number; dueAt: string } | null {
+  const closure = state.closure;
+  if (state.status !== 'CLOSURE_REQUESTED' || !closure) return null;
+  const reachedAt =
+    closure.approvals.length > 0 ? closure.approvals[closure.approvals.length - 1].at : closure.appliedAt;
+  return { level: closure.levelReached + 1, dueAt: addDaysToInstant(reachedAt, policy.signOffDaysPerLevel) };
+}
+
 /** Whole days past the deadline at `now` (0 on the day it passed); null when no deadline applies or not past. */
 export function daysOverdue(state: TaskState, now: string): number | null {
   const at = deadlineInstant(state);

@@ -7,9 +7,10 @@ import {
   initialState,
   lookBackAt,
   nextReportDue,
+  signOffDueAt,
 } from '../../domain/task';
 import { computeTrafficLight, countTrafficLights, hasLateReport } from '../../domain/trafficLight';
-import { Run, newTask, officer, policy, sh, staff, supervisor } from './taskHelpers';
+import { Run, head, newTask, officer, policy, sh, staff, supervisor } from './taskHelpers';
 
 const report = (period: string, reportId = `r-${period}`) =>
   ({ type: 'submitReport', actor: staff, period, progress: 'p', reportId }) as const;
@@ -102,6 +103,15 @@ describe('deadlineInstant, lookBackAt, escalation ladder', () => {
       ['listed_supervision', '2021-08-29T16:00:00.000Z'],
       ['accountability', '2021-09-28T16:00:00.000Z'],
     ]);
+  });
+
+  it('each sign-off level is due signOffDaysPerLevel after the application reached it', () => {
+    const run = new Run(newTask());
+    expect(signOffDueAt(run.state, policy)).toBeNull();
+    run.toClosureRequested();
+    expect(signOffDueAt(run.state, policy)).toEqual({ level: 1, dueAt: sh('2021-04-09 10:00') });
+    run.at('2021-04-05 15:00').do({ type: 'signOff', actor: head, decision: 'approve' });
+    expect(signOffDueAt(run.state, policy)).toEqual({ level: 2, dueAt: sh('2021-04-12 15:00') });
   });
 
   it('daysOverdue counts whole days from the deadline instant', () => {
