@@ -108,7 +108,8 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', shutdown);
 }
 
-if (require.main === module) {
+// tsx does not always set require.main for its entry file, hence the argv check.
+if (require.main === module || /[\\/]cli\.ts$/.test(process.argv[1] ?? '')) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`${(err as Error)?.message ?? String(err)}\n`);
     process.exit(1);

@@ -2166,6 +2166,13 @@ export class Engine {
     });
   }
 
+  /** Request IDs dedup client retries; only recent ones matter, so the list is bounded (the start's stays first). */
+  private rememberRequestId(run: Run, requestId: string): void {
+    const ids = run.s.requestIds;
+    ids.push(requestId);
+    if (ids.length > 100) ids.splice(1, ids.length - 100);
+  }
+
   signalWorkflowExecution(req: Obj): Obj {
     return this.tx(() => {
       const ns = this.checkNamespace(req.namespace);
@@ -2173,7 +2180,7 @@ export class Engine {
       const run = this.findOpenRun(ns, req.workflowExecution);
       if (req.requestId) {
         if (run.s.requestIds.includes(req.requestId)) return {};
-        run.s.requestIds.push(req.requestId);
+        this.rememberRequestId(run, req.requestId);
       }
       this.signalRun(run, req);
       return {};
@@ -2198,7 +2205,7 @@ export class Engine {
         }
         if (req.requestId && existing.s.requestIds.includes(req.requestId))
           return { runId: existing.s.runId, started: false };
-        if (req.requestId) existing.s.requestIds.push(req.requestId);
+        if (req.requestId) this.rememberRequestId(existing, req.requestId);
         this.signalRun(existing, signal);
         return { runId: existing.s.runId, started: false };
       }
