@@ -10,8 +10,11 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../../worker';
 import { HISTORIES_DIR } from '../helpers/histories';
+import { quietTemporalRuntime } from '../helpers/stack';
 
 jest.setTimeout(120_000);
+
+beforeAll(() => quietTemporalRuntime());
 
 const files = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
