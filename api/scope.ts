@@ -67,16 +67,23 @@ export function unitInScope(scope: TScope, unitId: string): boolean {
   return scope.all || scope.unitIds.includes(unitId);
 }
 
+/** Whether the task's projected state names this user as a deputy (a delegation reaches beyond read scope). */
+export function isDeputyOn(stateJson: unknown, userId: string): boolean {
+  const delegations = (stateJson as { delegations?: { toUserId?: unknown }[] } | null)?.delegations;
+  return Array.isArray(delegations) && delegations.some((d) => d.toUserId === userId);
+}
+
 /**
  * Loads a task the caller may see: 404 when it does not exist, 403 when it exists outside the caller's scope
- * (an internal system: saying "not yours" helps more than pretending it is not there).
+ * (an internal system: saying "not yours" helps more than pretending it is not there). A deputy named in one of
+ * the task's delegations may see it too, or they could not sign for their principal.
  */
 export async function requireVisibleTask(db: Db, actor: TApiActor, taskId: string): Promise<{ id: string }> {
-  const task = await db.task.findUnique({ where: { id: taskId }, select: { id: true } });
+  const task = await db.task.findUnique({ where: { id: taskId }, select: { id: true, stateJson: true } });
   if (!task) throw AppError.notFound(`Task ${taskId} not found`);
   const scope = await scopeOf(db, actor);
-  if (scope.all) return task;
+  if (scope.all || isDeputyOn(task.stateJson, actor.userId)) return { id: task.id };
   const visible = await db.task.findFirst({ where: { id: taskId, ...taskScopeWhere(scope) }, select: { id: true } });
   if (!visible) throw AppError.forbidden(`Task ${taskId} is outside your scope`);
-  return task;
+  return { id: task.id };
 }

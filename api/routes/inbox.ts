@@ -4,7 +4,7 @@ import { nextReportDue, signersFor, type PendingAction, type TaskStatus } from '
 import { actorOf, type TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
-import { scopeOf, taskScopeWhere } from '../scope';
+import { isDeputyOn, scopeOf, taskScopeWhere } from '../scope';
 import { policyOf, stateOf } from '../tasks/view';
 
 export interface TInboxItem {
@@ -41,11 +41,26 @@ export function inboxRouter(deps: TAppDeps): Router {
     const now = deps.now();
     const nowIso = now.toISOString();
     const scope = await scopeOf(db, actor);
-    const rows = await db.task.findMany({
-      where: { AND: [taskScopeWhere(scope), { status: { not: 'VERIFIED' } }] },
+    // A deputy may act on tasks outside their scope: widen the search only for users someone delegated to.
+    const isDeputy = (await db.delegation.count({ where: { toUserId: actor.userId } })) > 0;
+    const candidates = await db.task.findMany({
+      where: { AND: [isDeputy ? {} : taskScopeWhere(scope), { status: { not: 'VERIFIED' } }] },
       include: { campaign: { select: { policy: true } } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
+    const inScope = isDeputy
+      ? new Set(
+          (
+            await db.task.findMany({
+              where: { AND: [taskScopeWhere(scope), { id: { in: candidates.map((c) => c.id) } }] },
+              select: { id: true },
+            })
+          ).map((t) => t.id),
+        )
+      : null;
+    const rows = inScope
+      ? candidates.filter((row) => inScope.has(row.id) || isDeputyOn(row.stateJson, actor.userId))
+      : candidates;
     const items: TInboxItem[] = [];
     for (const row of rows) {
       const state = stateOf(row);

@@ -22,6 +22,7 @@ import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
 import { executeDecision } from '../tasks/decide';
+import { checkUnitsAndLeaders } from '../tasks/references';
 import { policyOf, taskDetail, taskSummary } from '../tasks/view';
 import {
   ZAcknowledgeRequest,
@@ -143,7 +144,12 @@ export function tasksRouter(deps: TAppDeps): Router {
 
   router.post('/tasks/:id/reassign', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
-    await decide(res, id, reassignUpdate, ZReassignRequest.parse(req.body));
+    const body = ZReassignRequest.parse(req.body);
+    await checkUnitsAndLeaders(db, {
+      units: body.leadUnitId ? [[['leadUnitId'], body.leadUnitId]] : [],
+      leaders: body.leaderId ? [[['leaderId'], body.leaderId]] : [],
+    });
+    await decide(res, id, reassignUpdate, body);
   });
 
   router.post('/tasks/:id/look-back', async (req, res) => {
@@ -158,7 +164,12 @@ export function tasksRouter(deps: TAppDeps): Router {
 
   router.post('/tasks/:id/split', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
-    await decide(res, id, splitTaskUpdate, ZSplitTaskRequest.parse(req.body));
+    const body = ZSplitTaskRequest.parse(req.body);
+    await checkUnitsAndLeaders(db, {
+      units: body.children.map((c, i) => [['children', i, 'leadUnitId'], c.leadUnitId]),
+      leaders: body.children.map((c, i) => [['children', i, 'leaderId'], c.leaderId]),
+    });
+    await decide(res, id, splitTaskUpdate, body);
   });
 
   /** Urging (催办) changes no state: the office's message goes to the lead unit's inbox; fire-and-forget. */

@@ -70,6 +70,10 @@ export function demoCast(users: TDemoUser[]) {
     financeStaff: one('unit_staff', '财务处'),
     financeHead: one('unit_head', '财务处'),
     cityOffice: one('office', '东州市整改办'),
+    cityLeader: one('leader', '东州市领导'),
+    cityStaff: one('unit_staff', '东州市医政科'),
+    cityBLeader: one('leader', '西州市领导'),
+    cityBStaff: one('unit_staff', '西州市医政科'),
   };
 }
 
