@@ -305,6 +305,29 @@ describe('state machine properties', () => {
     );
   });
 
+  it('every status change is declared by its events (fromStatus/toStatus), for the audit trail', () => {
+    fc.assert(
+      fc.property(deadlines, steps, (deadline, input) => {
+        let state = newTask({ deadline });
+        let now = sh('2021-03-11 09:00');
+        for (const [cmd, minutes] of input) {
+          now = addDaysToInstant(now, minutes / (24 * 60));
+          const result = applyCommand(state, cmd, { now, policy });
+          if (!result.ok) continue;
+          let status = state.status;
+          for (const event of result.value.events) {
+            if (event.fromStatus !== undefined) expect(event.fromStatus).toBe(status);
+            if (event.toStatus !== undefined && event.type !== 'TaskAssigned') expect(event.toStatus).not.toBe(status);
+            status = event.toStatus ?? status;
+          }
+          expect(result.value.state.status).toBe(status);
+          state = result.value.state;
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('events replayed from the initial state rebuild the same state', () => {
     fc.assert(
       fc.property(deadlines, steps, (deadline, input) => {
