@@ -98,6 +98,12 @@ export async function main(argv: string[]): Promise<void> {
     namespace: opts.namespace,
     dbFile: opts.dbFile,
     timeSkipping: opts.timeSkipping,
+    searchAttributes: Object.fromEntries(
+      opts.searchAttributes.map((kv) => {
+        const i = kv.indexOf('=');
+        return [kv.slice(0, i), kv.slice(i + 1)];
+      }),
+    ),
     log: (msg) => process.stderr.write(`${msg}\n`),
   });
   process.stdout.write(`Temporal dev server ready at ${server.address}\n`);

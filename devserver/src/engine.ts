@@ -227,6 +227,18 @@ export class Engine {
     this.log = opts.log;
     this.registerNamespace(opts.namespace);
     if (opts.namespace !== 'default') this.registerNamespace('default');
+    // The custom attributes the Temporal CLI dev server declares out of the box.
+    for (const [name, type] of Object.entries({
+      CustomKeywordField: 'Keyword',
+      CustomStringField: 'Text',
+      CustomTextField: 'Text',
+      CustomIntField: 'Int',
+      CustomDatetimeField: 'Datetime',
+      CustomDoubleField: 'Double',
+      CustomBoolField: 'Bool',
+    })) {
+      this.declareSearchAttribute(name, type);
+    }
   }
 
   registerNamespace(name: string): void {
@@ -2903,6 +2915,14 @@ export class Engine {
         TaskQueue: I.INDEXED_VALUE_TYPE_KEYWORD,
       },
     };
+  }
+
+  declareSearchAttribute(name: string, typeName: string): void {
+    const I = enums.IndexedValueType as unknown as Record<string, number>;
+    const key = `INDEXED_VALUE_TYPE_${typeName.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+    const value = I[key];
+    if (value === undefined) throw new Error(`unknown search attribute type ${typeName}`);
+    this.searchAttributeTypes.set(name, value);
   }
 
   addSearchAttributes(req: Obj): Obj {

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   /** Serve the TestService and skip time while nothing is outstanding. */
   timeSkipping?: boolean;
   log?: (msg: string) => void;
+  /** Custom search attributes to declare, name → type (Keyword, Text, Int, Double, Bool, Datetime, KeywordList). */
+  searchAttributes?: Record<string, string>;
 }
 
 export interface DevServer {
@@ -33,6 +35,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const store = opts.dbFile ? new Store(opts.dbFile) : undefined;
   const engine = new Engine({ namespace, clock, store, log });
   engine.load();
+  for (const [name, type] of Object.entries(opts.searchAttributes ?? {})) engine.declareSearchAttribute(name, type);
   const { server, port } = await startGrpcServer({
     engine,
     host,
