@@ -1,0 +1,130 @@
+/**
+ * `npm start`: the whole product on one machine.
+ * - Embedded defaults: SQLite under data/, the embedded Temporal dev server (persistent, data/temporal.db), a worker
+ *   and the API on PORT (default 3000); on an empty database, a demo organisation whose tokens are printed and
+ *   written to data/demo-users.json.
+ * - Production shape: with TEMPORAL_ADDRESS and DATABASE_URL set, it connects to a real Temporal cluster and
+ *   PostgreSQL instead, and nothing of devserver/ is started. ROLE=api or ROLE=worker runs one half only (as
+ *   docker-compose does).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { z } from 'zod';
+import { createApp } from '../api/app';
+import { createDb } from '../db/client';
+import { migrateDeploy } from '../db/migrate';
+import { createTaskWorker } from '../worker';
+import { seedDemo } from './seed-demo';
+
+const ZEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().min(1).optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Port of the embedded dev server (only when TEMPORAL_ADDRESS is unset). */
+  DEVSERVER_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
+  DATA_DIR: z.string().min(1).default('data'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  SEED_DEMO: z.enum(['true', 'false']).default('true'),
+});
+
+async function main(): Promise<void> {
+  const parsed = ZEnv.safeParse(process.env);
+  if (!parsed.success) {
+    console.error('Invalid environment:', z.prettifyError(parsed.error));
+    process.exit(2);
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  fs.mkdirSync(dataDir, { recursive: true });
+
+  const databaseUrl = env.DATABASE_URL ?? `file:${path.join(dataDir, 'zhenggai.db')}`;
+  console.log(`[start] database: ${redact(databaseUrl)} — applying migrations`);
+  await migrateDeploy(databaseUrl);
+  const db = createDb(databaseUrl);
+
+  const stops: (() => Promise<void>)[] = [];
+  let address = env.TEMPORAL_ADDRESS;
+  if (!address) {
+    // Imported lazily: production (TEMPORAL_ADDRESS set) never loads the embedded server.
+    const { startDevServer } = await import('../devserver/src/index');
+    const server = await startDevServer({
+      port: env.DEVSERVER_PORT,
+      namespace: env.TEMPORAL_NAMESPACE,
+      dbFile: path.join(dataDir, 'temporal.db'),
+    });
+    address = server.address;
+    stops.push(() => server.stop());
+    console.log(
+      `[start] embedded Temporal dev server on ${address} (persistent: ${path.join(dataDir, 'temporal.db')})`,
+    );
+  } else {
+    console.log(`[start] Temporal cluster at ${address}, namespace ${env.TEMPORAL_NAMESPACE}`);
+  }
+
+  if (env.ROLE !== 'api') {
+    const workerConnection = await NativeConnection.connect({ address });
+    const worker = await createTaskWorker({
+      connection: workerConnection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      deps: { db },
+    });
+    const running = worker.run();
+    stops.unshift(async () => {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+    });
+    console.log('[start] worker polling');
+  }
+
+  if (env.ROLE !== 'worker') {
+    const connection = await Connection.connect({ address });
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    stops.push(() => connection.close());
+    if (env.SEED_DEMO === 'true') {
+      const users = await seedDemo(db);
+      if (users.length > 0) {
+        const file = path.join(dataDir, 'demo-users.json');
+        fs.writeFileSync(file, JSON.stringify(users, null, 2) + '\n');
+        console.log(`[start] demo organisation created; tokens (also in ${file}):`);
+        for (const u of users) console.log(`  ${u.role.padEnd(10)} ${u.name.padEnd(24)} ${u.token}`);
+      }
+    }
+    const app = createApp({ db, client });
+    const http = app.listen(env.PORT, () => console.log(`[start] API listening on http://localhost:${env.PORT}`));
+    stops.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          http.close(() => resolve());
+        }),
+    );
+  }
+  stops.push(() => db.$disconnect());
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[start] ${signal}: shutting down`);
+    void (async () => {
+      for (const stop of stops) {
+        await stop().catch((err: unknown) => console.error('[start] shutdown step failed:', err));
+      }
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+main().catch((err: unknown) => {
+  console.error('[start] failed:', err);
+  process.exit(1);
+});
