@@ -13,6 +13,7 @@ import {
   WS,
   decodeMessage,
   durFromMs,
+  encodeMessage,
   enums,
   msFromDur,
   msFromTs,
@@ -76,6 +77,8 @@ export interface Run {
   readonly history: Obj[];
   /** Number of events, without decoding a lazily loaded history. */
   size(): number;
+  /** Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). */
+  compact(): void;
   persistedEvents: number;
   timers: Map<string, TimerHandle>;
   historyWaiters: Set<() => void>;
@@ -319,9 +322,12 @@ export class Engine {
     this.dirty.clear();
     if (!this.store) {
       for (const r of runs) r.persistedEvents = r.size();
-      return;
+    } else {
+      this.store.save(runs, this.current, this.now());
     }
-    this.store.save(runs, this.current, this.now());
+    for (const r of runs) {
+      if (!this.isOpen(r) && r.historyWaiters.size === 0) r.compact();
+    }
   }
 
   private tx<T>(fn: () => T): T {
@@ -357,6 +363,11 @@ export class Engine {
       updateWaiters: new Set(),
       queryIds: [],
       size: () => (events ? events.length : (pending?.length ?? 0)),
+      compact: () => {
+        if (!events) return;
+        pending = events.map((e) => encodeMessage(HistoryEventType, e));
+        events = undefined;
+      },
     } as unknown as Run;
     Object.defineProperty(run, 'history', {
       enumerable: true,
