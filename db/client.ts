@@ -8,19 +8,14 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../prisma/generated/sqlite/client';
 import { PrismaClient as PgPrismaClient } from '../prisma/generated/postgres/client';
+import { providerOf } from './provider';
 
 export type Db = PrismaClient;
 export type { Prisma } from '../prisma/generated/sqlite/client';
 
 export const DEFAULT_DATABASE_URL = `file:${path.join('data', 'zhenggai.db')}`;
 
-export type TDatabaseProvider = 'sqlite' | 'postgresql';
-
-export function providerOf(url: string): TDatabaseProvider {
-  if (url.startsWith('file:')) return 'sqlite';
-  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
-  throw new Error(`Unsupported DATABASE_URL (expected file:… or postgresql://…): ${url.replace(/:[^:@/]+@/, ':***@')}`);
-}
+export { providerOf, redactUrl, type TDatabaseProvider } from './provider';
 
 export function createDb(url: string = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL): Db {
   if (providerOf(url) === 'sqlite') {

@@ -1,0 +1,128 @@
+/**
+ * A fresh, migrated database per call. SQLite by default (a temporary file); with TEST_DATABASE_PROVIDER=postgres a
+ * fresh PostgreSQL database on TEST_POSTGRES_URL's server, or, when that is unset, an in-process PGlite.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createDb, type Db } from '../../db/client';
+import { migrateDeploy, migrationsDir } from '../../db/migrate';
+import { startPglite } from '../../db/pglite';
+
+export type TTestDb = { db: Db; url: string; cleanup(): Promise<void> };
+
+export type TTestProvider = 'sqlite' | 'postgres';
+
+export function testProvider(): TTestProvider {
+  const p = process.env.TEST_DATABASE_PROVIDER ?? 'sqlite';
+  if (p === 'sqlite') return 'sqlite';
+  if (p === 'postgres' || p === 'postgresql') return 'postgres';
+  throw new Error(`TEST_DATABASE_PROVIDER must be sqlite or postgres, not ${p}`);
+}
+
+function migrationsHash(): string {
+  const dir = migrationsDir('sqlite');
+  const h = crypto.createHash('sha256');
+  for (const name of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, name, 'migration.sql');
+    if (fs.existsSync(file)) h.update(name).update(fs.readFileSync(file));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * Migrating costs about a second (the schema engine is a 5 MB wasm module), so each test process migrates one
+ * template file and every test database is a copy of it.
+ */
+function sqliteTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhenggai-template-'));
+    const file = path.join(dir, `template-${migrationsHash()}.db`);
+    await migrateDeploy(`file:${file}`);
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return file;
+  })();
+  return template;
+}
+
+async function createSqliteTestDb(): Promise<TTestDb> {
+  const source = await sqliteTemplate();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhenggai-test-'));
+  const file = path.join(dir, 'test.db');
+  fs.copyFileSync(source, file);
+  const url = `file:${file}`;
+  const db = createDb(url);
+  return {
+    db,
+    url,
+    async cleanup() {
+      await db.$disconnect();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createPostgresTestDb(): Promise<TTestDb> {
+  const serverUrl = process.env.TEST_POSTGRES_URL;
+  if (!serverUrl) {
+    const server = await startPglite();
+    try {
+      await migrateDeploy(server.url);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    const db = createDb(server.url);
+    return {
+      db,
+      url: server.url,
+      async cleanup() {
+        await db.$disconnect();
+        await server.stop();
+      },
+    };
+  }
+  const name = `zhenggai_test_${crypto.randomBytes(6).toString('hex')}`;
+  await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
+  const url = withDatabase(serverUrl, name);
+  const drop = () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  try {
+    await migrateDeploy(url);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  const db = createDb(url);
+  return {
+    db,
+    url,
+    async cleanup() {
+      await db.$disconnect();
+      await drop();
+    },
+  };
+}
+
+export async function createTestDb(): Promise<TTestDb> {
+  return testProvider() === 'postgres' ? createPostgresTestDb() : createSqliteTestDb();
+}
