@@ -1,7 +1,7 @@
 /**
  * Projects the task workflow's accepted events into the database: the row changes each event implies, the task's
  * current snapshot, its audit records and the notifications it triggers, all in ONE transaction per batch.
- * Idempotent: each event's audit record is keyed `<workflowId>:<seq>`; a batch whose first key is already written was
+ * Idempotent: each event's audit record is keyed `<workflowId>:<seq>` (seq zero-padded); a batch whose first key is already written was
  * projected by an earlier attempt of this activity and is skipped whole (the transaction wrote all of it or none).
  */
 import type { Db } from '../db/client';
@@ -39,8 +39,9 @@ export function projectTaskEventsActivity({ db }: ActivityDeps) {
   };
 }
 
+/** Zero-padded so that keys sort in event order (the audit trail orders ties in time by key). */
 function auditKey(input: TProjectTaskEventsInput, index: number): string {
-  return `${input.workflowId}:${input.firstSeq + index}`;
+  return `${input.workflowId}:${String(input.firstSeq + index).padStart(10, '0')}`;
 }
 
 async function writeSnapshot(tx: Tx, state: TaskState, at: string): Promise<void> {
