@@ -35,6 +35,8 @@ const DEFAULT_STICKY_TIMEOUT_MS = 5_000;
 const LONG_POLL_MS = 55_000;
 /** History/update long polls: the SDK simply re-issues them, so a shorter hold keeps shutdown snappy. */
 const WAIT_POLL_MS = 20_000;
+/** Open runs untouched this long get their history encoded to save memory. */
+const IDLE_COMPACT_MS = 10_000;
 const EMPTY_TASK_QUEUE_KIND = enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
 
 const LAST_STAGE = enums.UpdateWorkflowExecutionLifecycleStage;
@@ -79,6 +81,10 @@ export interface Run {
   size(): number;
   /** Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). */
   compact(): void;
+  /** Whether the history is currently decoded. */
+  decoded(): boolean;
+  /** Wall-clock time of the last change, for compacting runs that sit idle. */
+  touchedMs: number;
   persistedEvents: number;
   timers: Map<string, TimerHandle>;
   historyWaiters: Set<() => void>;
@@ -221,6 +227,7 @@ export class Engine {
   private readonly log: (msg: string) => void;
   readonly searchAttributeTypes = new Map<string, number>();
   private stopped = false;
+  private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS).unref();
   private readonly waitTimers = new Set<NodeJS.Timeout>();
   private readonly releasers = new Set<() => void>();
 
@@ -311,6 +318,7 @@ export class Engine {
   }
 
   private markDirty(run: Run): void {
+    run.touchedMs = Date.now();
     run.s.stateTransitions++;
     this.dirty.add(run);
   }
@@ -338,8 +346,22 @@ export class Engine {
     }
   }
 
+  /**
+   * Encodes the histories of open runs idle for a while (e.g. waiting on a long timer): with thousands of such runs
+   * decoded events would dominate memory. They are decoded again on their next workflow task.
+   */
+  private compactIdle(): void {
+    const cutoff = Date.now() - IDLE_COMPACT_MS;
+    for (const run of this.runs.values()) {
+      if (run.decoded() && run.touchedMs < cutoff && run.s.wft.state === 'none' && run.historyWaiters.size === 0) {
+        run.compact();
+      }
+    }
+  }
+
   stop(): void {
     this.stopped = true;
+    clearInterval(this.compactTimer);
     for (const t of this.waitTimers) clearTimeout(t);
     this.waitTimers.clear();
     for (const release of [...this.releasers]) release();
@@ -363,6 +385,8 @@ export class Engine {
       updateWaiters: new Set(),
       queryIds: [],
       size: () => (events ? events.length : (pending?.length ?? 0)),
+      touchedMs: Date.now(),
+      decoded: () => events !== undefined,
       compact: () => {
         if (!events) return;
         pending = events.map((e) => encodeMessage(HistoryEventType, e));
