@@ -231,3 +231,63 @@ describe('urging, overdue tasks and the traffic light', () => {
     expect(stats.body.overdue).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('long-term tasks and look-back', () => {
+  async function signedOff(overrides: Record<string, unknown> = {}): Promise<string> {
+    const id = await acknowledged(overrides);
+    expect(
+      (await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/closure`, { summary: '已完成' })).status,
+    ).toBe(200);
+    for (const signer of [cast.medicalHead, cast.office, cast.leader]) {
+      expect((await as(stack.app, signer).post(`/api/tasks/${id}/sign-off`, { decision: 'approve' })).status).toBe(200);
+    }
+    return id;
+  }
+
+  it('When a long-term task is signed off, then it is LONG_TERM until the office ends it', async () => {
+    const id = await signedOff({ deadline: '长期坚持' });
+    expect((await as(stack.app, cast.office).get(`/api/tasks/${id}`)).body.status).toBe('LONG_TERM');
+    expect((await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/end-long-term`)).status).toBe(403);
+    const ended = await as(stack.app, cast.office).post(`/api/tasks/${id}/end-long-term`, { reason: '长效机制已建立' });
+    expect(ended.status).toBe(200);
+    expect(ended.body.status).toBe('CLOSED');
+  });
+
+  // Last in this file: it moves the shared dev server's clock ahead.
+  it('When the look-back finds a rebound, then the task reopens with its history and reopen count; a consolidated one is VERIFIED', async () => {
+    // A campaign whose policy looks back after one month: the clock then only has to skip five weeks.
+    const res = await as(stack.app, cast.office).post('/api/campaigns', {
+      name: '回头看',
+      kind: 'xuncha',
+      inspectingBody: '省委巡察组',
+      inspectedUnitId: cast.leader.unitId,
+      feedbackDate: '2021-03-31',
+      policy: { lookBackDelayMonths: 1 },
+    });
+    expect(res.status).toBe(201);
+    campaignId = res.body.id;
+    const rebound = await signedOff();
+    const consolidated = await signedOff();
+    await stack.testEnv.sleep('35 days');
+    await eventually(
+      async () => (await as(stack.app, cast.office).get('/api/inbox')).body,
+      (body) =>
+        body.other.some((i: { taskId: string; action: string }) => i.taskId === rebound && i.action === 'look_back'),
+      'the look-back to fall due',
+    );
+    const reopened = await as(stack.app, cast.office).post(`/api/tasks/${rebound}/look-back`, {
+      verdict: 'rebound',
+      reason: '问题反弹',
+      newDeadlineDate: '2099-12-31',
+    });
+    expect(reopened.status).toBe(200);
+    expect(reopened.body).toMatchObject({ status: 'IN_PROGRESS', reopenCount: 1, round: 2 });
+    expect(reopened.body.signOffs).toHaveLength(3);
+    expect(reopened.body.audit.map((a: { action: string }) => a.action)).toContain('TaskReopened');
+    const verified = await as(stack.app, cast.office).post(`/api/tasks/${consolidated}/look-back`, {
+      verdict: 'consolidated',
+    });
+    expect(verified.status).toBe(200);
+    expect(verified.body.status).toBe('VERIFIED');
+  });
+});
