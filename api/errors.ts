@@ -72,12 +72,20 @@ export function toAppError(err: unknown): AppError | null {
   if (err instanceof WorkflowNotFoundError) return AppError.notFound('Task workflow not found');
   if (err instanceof WorkflowExecutionAlreadyStartedError) return AppError.conflict('Workflow already started');
   if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure && cause.type) {
-      const code = WORKFLOW_FAILURE_CODES[cause.type];
-      // The validator's message is written for the caller (it names the rule that refused the decision).
-      if (code) return new AppError(code, cause.message);
-    }
+    const failure = domainFailure(err.cause);
+    // The validator's message is written for the caller (it names the rule that refused the decision).
+    if (failure) return new AppError(WORKFLOW_FAILURE_CODES[failure.type!]!, failure.message);
+  }
+  return null;
+}
+
+/**
+ * The first ApplicationFailure of a known domain type along the cause chain: a validator refuses directly; a handler
+ * whose activity refused (say, a split naming a unit with no office) fails with ActivityFailure → ApplicationFailure.
+ */
+function domainFailure(cause: unknown): ApplicationFailure | null {
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++, cause = cause.cause) {
+    if (cause instanceof ApplicationFailure && cause.type && WORKFLOW_FAILURE_CODES[cause.type]) return cause;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, RetryState, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { AppError, errorMiddleware, type TErrorLogger } from '../../api/errors';
 
@@ -64,6 +64,22 @@ describe('error middleware', () => {
     const res = await request(appThrowing(updateFailed(type, `rule says no (${type})`))).post('/boom');
     expect(res.status).toBe(status);
     expect(res.body.error.message).toBe(`rule says no (${type})`);
+  });
+
+  it('When an update fails because its activity refused with ValidationError, then the answer is 400', async () => {
+    const activityFailure = new ActivityFailure(
+      'Activity task failed',
+      'createChildTasks',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      undefined,
+      ApplicationFailure.create({ type: 'ValidationError', message: 'Unit u9 has no rectification office above it' }),
+    );
+    const res = await request(
+      appThrowing(new WorkflowUpdateFailedError('Workflow Update failed', activityFailure)),
+    ).post('/boom');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('Unit u9 has no rectification office above it');
   });
 
   it('When a workflow update fails with an unknown failure type, then the answer is a generic 500', async () => {
