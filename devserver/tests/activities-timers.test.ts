@@ -2,6 +2,7 @@
  * Conformance: timers (time-skipped, cancelled), activities with retry policies and backoff, schedule-to-close /
  * start-to-close / heartbeat timeouts, heartbeat details, cancellation delivered to the activity.
  */
+import { Context } from '@temporalio/activity';
 import { type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ActivityRecorder } from './helpers/activities';
@@ -14,6 +15,7 @@ import {
   monthlyWorkflow,
   runActivityWorkflow,
   sleepWorkflow,
+  timerDuringActivityWorkflow,
 } from './workflows/activities';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -26,7 +28,12 @@ const toReplay: WorkflowHandle[] = [];
 beforeAll(async () => {
   suite = await startSuite({
     workflowsPath: require.resolve('./workflows/activities'),
-    activities: recorder.createActivities(),
+    activities: {
+      ...recorder.createActivities(),
+      // Skips server time from inside a running activity.
+      // Ends early if the activity is cancelled (worker shutdown), so that a hang cannot block teardown.
+      skipFromActivity: (ms: number) => Promise.race([suite.testEnv.sleep(ms), Context.current().cancelled]),
+    },
   });
 });
 afterAll(async () => {
@@ -101,6 +108,16 @@ describe('timers', () => {
     expect(await handle.result()).toBe(3);
     toReplay.push(handle);
   });
+
+  it('testEnv.sleep called from inside a running activity skips time, firing the workflow timer', async () => {
+    const handle = await suite.client.workflow.start(timerDuringActivityWorkflow, {
+      taskQueue: suite.taskQueue,
+      workflowId: uid('skip-in-activity'),
+    });
+    // As with Java's test server: the running activity holds a time-skipping lock, which the sleep's unlock offsets.
+    expect(await handle.result()).toBe(true);
+    toReplay.push(handle);
+  }, 20_000);
 });
 
 describe('activities: retries and backoff', () => {

@@ -119,3 +119,25 @@ export async function monthlyWorkflow(months: number): Promise<number> {
   }
   return months;
 }
+
+/**
+ * Races a 1-day timer against an activity that itself skips 2 days of server time (`testEnv.sleep` called from inside
+ * the activity, as temporalio/samples-typescript timer-examples does). Returns whether the timer fired first.
+ */
+export async function timerDuringActivityWorkflow(): Promise<boolean> {
+  const { skipFromActivity } = proxyActivities<{ skipFromActivity(ms: number): Promise<void> }>({
+    // Longer than the skipped time, so that the skip does not time the activity out.
+    startToCloseTimeout: '3 days',
+    retry: { maximumAttempts: 1 },
+  });
+  let timerFired = false;
+  const activity = skipFromActivity(2 * 24 * 60 * 60 * 1000);
+  await Promise.race([
+    activity,
+    sleep('1 day').then(() => {
+      timerFired = true;
+    }),
+  ]);
+  await activity;
+  return timerFired;
+}
