@@ -161,10 +161,16 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   async function tellParent(): Promise<void> {
     if (!input.parentTaskId || state.status === lastNotifiedParentStatus) return;
     lastNotifiedParentStatus = state.status;
-    await getExternalWorkflowHandle(taskWorkflowId(input.parentTaskId)).signal(childStatusSignal, {
-      childTaskId: input.taskId,
-      status: state.status,
-    });
+    try {
+      await getExternalWorkflowHandle(taskWorkflowId(input.parentTaskId)).signal(childStatusSignal, {
+        childTaskId: input.taskId,
+        status: state.status,
+      });
+    } catch (err) {
+      // The parent may have finished (verified) before a long-term child ended: its progress no longer matters there,
+      // and failing here would fail the child's own decision.
+      log.warn('parent not told of child status', { parentTaskId: input.parentTaskId, error: String(err) });
+    }
   }
 
   /** Registers a decision as an update: the validator refuses what the state machine refuses, before any history. */
@@ -320,16 +326,25 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       await condition(() => version !== seen || shouldContinueAsNew());
     }
     if (shouldContinueAsNew()) {
-      // Let in-flight updates finish so that no accepted decision is lost in the switch.
-      await condition(allHandlersFinished);
-      await projection;
+      await settleHandlers();
       const carried: TCarriedState = { state, seq, done: [...done], runs: (input.carried?.runs ?? 0) + 1 };
       return continueAsNew<typeof taskLifecycle>({ ...input, carried });
     }
   }
-  await condition(allHandlersFinished);
-  await projection;
+  await settleHandlers();
   return state;
+
+  /**
+   * Waits until no update or signal handler is running and every projection has landed, so that nothing accepted is
+   * lost when this run ends. Checked again after the last await: a signal delivered in the same activation starts a
+   * handler, which must finish too (the server rejects a completion that ignores events that arrived meanwhile).
+   */
+  async function settleHandlers(): Promise<void> {
+    do {
+      await condition(allHandlersFinished);
+      await projection;
+    } while (!allHandlersFinished());
+  }
 
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
