@@ -8,19 +8,19 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../prisma/generated/sqlite/client';
 import { PrismaClient as PgPrismaClient } from '../prisma/generated/postgres/client';
-import { providerOf } from './provider';
+import { pgPoolConfig, providerOf } from './provider';
 
 export type Db = PrismaClient;
 export type { Prisma } from '../prisma/generated/sqlite/client';
 
 export const DEFAULT_DATABASE_URL = `file:${path.join('data', 'zhenggai.db')}`;
 
-export { providerOf, redactUrl, type TDatabaseProvider } from './provider';
+export { pgPoolConfig, providerOf, redactUrl, type TDatabaseProvider } from './provider';
 
 export function createDb(url: string = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL): Db {
   if (providerOf(url) === 'sqlite') {
     return new PrismaClient({ adapter: new PrismaBetterSqlite3({ url }) });
   }
   // Same models, same generated API: only the provider differs.
-  return new PgPrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+  return new PgPrismaClient({ adapter: new PrismaPg(pgPoolConfig(url)) }) as unknown as Db;
 }

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
 import { derivePostgresSchema } from '../scripts/prisma-generate';
-import { providerOf, redactUrl, type TDatabaseProvider } from './provider';
+import pg from 'pg';
+import { pgPoolConfig, providerOf, redactUrl, type TDatabaseProvider } from './provider';
 import { engineError, openEngine, type TEngineSession } from './schemaEngine';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -168,11 +169,22 @@ export async function migrationStatus(url: string): Promise<TMigrationStatus> {
 
 /**
  * The SQL that would bring the migrations folder up to the schema: empty when there is no drift. Replays the folder
- * on a scratch database (`url` for SQLite may be `file::memory:`; PostgreSQL needs a server: see shadowUrl).
+ * on a scratch database (`url` for SQLite may be `file::memory:`). PostgreSQL needs a server: without `shadowUrl` the
+ * engine works in a temporary database it creates there; a given `shadowUrl` is wiped first (it may equal `url` for a
+ * throwaway server such as PGlite).
  */
-export async function pendingSchemaChanges(url: string, options: { shadowUrl?: string } = {}): Promise<string> {
+export async function pendingSchemaChanges(
+  url: string,
+  options: {
+    shadowUrl?: string;
+    /** Schema text to compare with instead of the provider's file. */ schema?: string;
+  } = {},
+): Promise<string> {
   const provider = providerOf(url);
-  const schema = schemaFor(provider);
+  const file = schemaFor(provider);
+  const schema = { path: file.path, content: options.schema ?? file.content };
+  // The engine replays the folder on a given shadow database as it finds it: start from an empty one.
+  if (options.shadowUrl) await wipePostgres(options.shadowUrl);
   return withEngine(
     url,
     async ({ engine }) => {
@@ -187,6 +199,17 @@ export async function pendingSchemaChanges(url: string, options: { shadowUrl?: s
     },
     options,
   );
+}
+
+/** Drops everything in a PostgreSQL database's public schema (a shadow database only). */
+async function wipePostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgPoolConfig(url).connectionString });
+  await client.connect();
+  try {
+    await client.query('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
 }
 
 function timestamp(now: Date): string {

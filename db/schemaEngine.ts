@@ -20,7 +20,7 @@ import {
 } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 import pg from 'pg';
-import { providerOf, type TDatabaseProvider } from './client';
+import { pgPoolConfig, providerOf, type TDatabaseProvider } from './provider';
 
 type TGlue = {
   SchemaEngine: typeof SchemaEngine;
@@ -171,7 +171,7 @@ function pgDatabaseUrl(url: string, database: string): string {
 /** Opens and closes a temporary PostgreSQL database for the engine's shadow database. */
 async function createPgShadow(url: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `zhenggai_shadow_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: url });
+  const admin = new pg.Client({ connectionString: pgPoolConfig(url).connectionString });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -181,7 +181,7 @@ async function createPgShadow(url: string): Promise<{ url: string; drop(): Promi
   const shadowUrl = pgDatabaseUrl(url, name);
   // Some servers (PGlite's socket server) ignore the database name and would hand back the main database, where the
   // engine's reset would destroy data: refuse unless the connection really is the new database.
-  const check = new pg.Client({ connectionString: shadowUrl });
+  const check = new pg.Client({ connectionString: pgPoolConfig(shadowUrl).connectionString });
   await check.connect();
   let current: string | undefined;
   try {
@@ -190,7 +190,7 @@ async function createPgShadow(url: string): Promise<{ url: string; drop(): Promi
     await check.end();
   }
   const drop = async () => {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: pgPoolConfig(url).connectionString });
     await c.connect();
     try {
       await c.query(`DROP DATABASE IF EXISTS "${name}"`);
@@ -236,7 +236,7 @@ export async function openEngine(options: TEngineOptions): Promise<TEngineSessio
       connectToShadowDb: async () => track(await new PrismaBetterSqlite3({ url: ':memory:' }).connect()),
     };
   } else {
-    const main = new PrismaPg({ connectionString: options.url });
+    const main = new PrismaPg(pgPoolConfig(options.url));
     factory = {
       provider: main.provider,
       adapterName: main.adapterName,
@@ -250,7 +250,7 @@ export async function openEngine(options: TEngineOptions): Promise<TEngineSessio
           shadowUrl = shadow.url;
           cleanups.push(shadow.drop);
         }
-        const adapter = track(await new PrismaPg({ connectionString: shadowUrl }).connect());
+        const adapter = track(await new PrismaPg(pgPoolConfig(shadowUrl)).connect());
         // Drop the temporary database only after the pool has closed its connections.
         cleanups.unshift(() => adapter.dispose());
         return adapter;

@@ -46,7 +46,15 @@ async function seedTask(db: Db) {
   return { province, city, leader, staff, campaign, category, problem, task, policy };
 }
 
-export function describeDbContract(make: TMake): void {
+export type TContractOptions = {
+  /**
+   * PGlite's socket server loses track of the wire protocol after an error inside a transaction (later queries get
+   * the wrong replies): that check runs on SQLite and real PostgreSQL only.
+   */
+  errorInsideTransaction?: boolean;
+};
+
+export function describeDbContract(make: TMake, options: TContractOptions = {}): void {
   let t: TTestDb;
   beforeEach(async () => {
     t = await make();
@@ -213,17 +221,20 @@ export function describeDbContract(make: TMake): void {
     expect((await t.db.extensionRequest.findFirstOrThrow({ where: { taskId: task.id } })).newDate).toBe('2024-09-30');
   });
 
-  it('commits a row change and its audit record together, or neither', async () => {
-    const { task } = await seedTask(t.db);
-    const audit = { idempotencyKey: 'k-tx', taskId: task.id, action: 'status', at: new Date() };
-    await t.db.auditEvent.create({ data: audit });
-    // The second write collides on the key: the whole transaction, including the status change, rolls back.
-    await expect(
-      t.db.$transaction([
-        t.db.task.update({ where: { id: task.id }, data: { status: 'IN_PROGRESS' } }),
-        t.db.auditEvent.create({ data: audit }),
-      ]),
-    ).rejects.toThrow();
-    expect((await t.db.task.findUniqueOrThrow({ where: { id: task.id } })).status).toBe('ASSIGNED');
-  });
+  (options.errorInsideTransaction === false ? it.skip : it)(
+    'commits a row change and its audit record together, or neither',
+    async () => {
+      const { task } = await seedTask(t.db);
+      const audit = { idempotencyKey: 'k-tx', taskId: task.id, action: 'status', at: new Date() };
+      await t.db.auditEvent.create({ data: audit });
+      // The second write collides on the key: the whole transaction, including the status change, rolls back.
+      await expect(
+        t.db.$transaction([
+          t.db.task.update({ where: { id: task.id }, data: { status: 'IN_PROGRESS' } }),
+          t.db.auditEvent.create({ data: audit }),
+        ]),
+      ).rejects.toThrow();
+      expect((await t.db.task.findUniqueOrThrow({ where: { id: task.id } })).status).toBe('ASSIGNED');
+    },
+  );
 }

@@ -3,11 +3,13 @@
  * TEST_DATABASE_PROVIDER=postgres (TEST_POSTGRES_URL's server, or PGlite). tests/db/postgres.test.ts runs the same
  * checks on PGlite in every `npm test`.
  */
-import { createTestDb, type TTestDb } from '../helpers/db';
+import { createTestDb, testProvider, type TTestDb } from '../helpers/db';
 import { describeDbContract } from './contract';
 
 describe(`database contract (${process.env.TEST_DATABASE_PROVIDER ?? 'sqlite'})`, () => {
-  describeDbContract(createTestDb);
+  describeDbContract(createTestDb, {
+    errorInsideTransaction: testProvider() === 'sqlite' || Boolean(process.env.TEST_POSTGRES_URL),
+  });
 });
 
 describe('createTestDb', () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createDb, type Db } from '../../db/client';
+import { createDb, pgPoolConfig, type Db } from '../../db/client';
 import { migrateDeploy, migrationsDir } from '../../db/migrate';
 import { startPglite } from '../../db/pglite';
 
@@ -82,23 +82,52 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function createPostgresTestDb(): Promise<TTestDb> {
+type TPgliteLease = { url: string; busy: boolean };
+const pgliteServers: TPgliteLease[] = [];
+
+/**
+ * PGlite boots a whole Postgres (initdb) per instance: tens of seconds on a loaded 2-core machine. So each test
+ * process keeps its instances and hands an idle one out again, emptied (every table truncated, migrations kept).
+ */
+async function leasePglite(): Promise<TPgliteLease> {
+  const idle = pgliteServers.find((s) => !s.busy);
+  if (idle) {
+    idle.busy = true;
+    await truncateAll(idle.url);
+    return idle;
+  }
+  const server = await startPglite();
+  const lease = { url: server.url, busy: true };
+  pgliteServers.push(lease);
+  await migrateDeploy(server.url);
+  return lease;
+}
+
+async function truncateAll(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgPoolConfig(url).connectionString });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'",
+    );
+    if (rows.length) await client.query(`TRUNCATE ${rows.map((r) => `"${r.name}"`).join(', ')} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh, migrated PostgreSQL database: on TEST_POSTGRES_URL's server when set, else on an in-process PGlite. */
+export async function createPostgresTestDb(): Promise<TTestDb> {
   const serverUrl = process.env.TEST_POSTGRES_URL;
   if (!serverUrl) {
-    const server = await startPglite();
-    try {
-      await migrateDeploy(server.url);
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    const db = createDb(server.url);
+    const lease = await leasePglite();
+    const db = createDb(lease.url);
     return {
       db,
-      url: server.url,
+      url: lease.url,
       async cleanup() {
         await db.$disconnect();
-        await server.stop();
+        lease.busy = false;
       },
     };
   }
