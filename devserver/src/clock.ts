@@ -27,6 +27,8 @@ export class VirtualClock {
   private stopped = false;
   /** Explicit locks taken through the TestService (a time-skipping server starts locked once, like Java's). */
   explicitLocks: number;
+  private surplusUnlocks = 0;
+  private sleepers = 0;
   /** Keys of server-side work that must finish before time may skip (workflow tasks, activities, ...). */
   readonly busy = new Set<string>();
 
@@ -71,13 +73,32 @@ export class VirtualClock {
     if (this.busy.delete(key)) this.kick();
   }
 
+  /**
+   * Client locks balance earlier surplus unlocks first: concurrent `result()` calls each unlock then lock, and an
+   * unlock with nothing left to unlock must not let time run while server-side work is outstanding.
+   */
   lock(): void {
-    this.explicitLocks++;
+    if (this.surplusUnlocks > 0) this.surplusUnlocks--;
+    else this.explicitLocks++;
   }
 
   unlock(): void {
-    this.explicitLocks--;
+    if (this.explicitLocks > 0) this.explicitLocks--;
+    else this.surplusUnlocks++;
     this.kick();
+  }
+
+  /**
+   * A sleep (UnlockTimeSkippingWithSleep) offsets one lock while it lasts, whichever holds it: from inside a running
+   * activity it offsets that activity's own hold, as with Java's single lock counter.
+   */
+  beginSleep(): void {
+    this.sleepers++;
+    this.kick();
+  }
+
+  endSleep(): void {
+    this.sleepers--;
   }
 
   pendingTimers(): number {
@@ -106,7 +127,7 @@ export class VirtualClock {
   }
 
   private canSkip(): boolean {
-    return this.timeSkipping && this.explicitLocks <= 0 && this.busy.size === 0;
+    return this.timeSkipping && this.explicitLocks + this.busy.size - this.sleepers <= 0;
   }
 
   private trySkip(): void {

@@ -36,7 +36,7 @@ const LONG_POLL_MS = 55_000;
 /** History/update long polls: the SDK simply re-issues them, so a shorter hold keeps shutdown snappy. */
 const WAIT_POLL_MS = 20_000;
 /** Open runs untouched this long get their history encoded to save memory. */
-const IDLE_COMPACT_MS = 10_000;
+const IDLE_COMPACT_MS = 2_000;
 const EMPTY_TASK_QUEUE_KIND = enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
 
 const LAST_STAGE = enums.UpdateWorkflowExecutionLifecycleStage;
@@ -227,7 +227,7 @@ export class Engine {
   private readonly log: (msg: string) => void;
   readonly searchAttributeTypes = new Map<string, number>();
   private stopped = false;
-  private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS).unref();
+  private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS / 2).unref();
   private readonly waitTimers = new Set<NodeJS.Timeout>();
   private readonly releasers = new Set<() => void>();
 
@@ -895,8 +895,16 @@ export class Engine {
     this.enqueueWft(run);
   }
 
+  /** While set, a task scheduled for this run is kept back so it can be returned in the completion response. */
+  private holdWftOf: string | undefined;
+  private heldWft = false;
+
   private enqueueWft(run: Run): void {
     const s = run.s;
+    if (this.holdWftOf === s.runId) {
+      this.heldWft = true;
+      return;
+    }
     const sticky = s.wft.sticky && !!s.sticky;
     const task: WfTask = { kind: 'wft', runId: s.runId, scheduledEventId: s.wft.scheduledEventId, sticky };
     if (sticky && s.sticky) {
@@ -1143,10 +1151,18 @@ export class Engine {
       }
       if (eager.length > 0) response.activityTasks = eager;
       // With time skipping, skip now rather than on the next tick so the next task can ride on this response.
-      this.clock.skipNow();
+      this.holdWftOf = req.returnNewWorkflowTask ? s.runId : undefined;
+      try {
+        this.clock.skipNow();
+      } finally {
+        this.holdWftOf = undefined;
+      }
       if (req.returnNewWorkflowTask && this.isOpen(run) && s.wft.state === 'scheduled' && s.wft.sticky && s.sticky) {
         response.workflowTask = this.startWft(run, req.identity ?? '');
+      } else if (this.isOpen(run) && s.wft.state === 'scheduled' && this.heldWft) {
+        this.enqueueWft(run);
       }
+      this.heldWft = false;
       return response;
     });
   }
@@ -2910,10 +2926,10 @@ export class Engine {
     const ms = msFromDur(req.duration);
     return new Promise((resolve) => {
       this.clock.schedule(this.now() + ms, () => {
-        this.clock.lock();
+        this.clock.endSleep();
         resolve({});
       });
-      this.clock.unlock();
+      this.clock.beginSleep();
     });
   }
 
