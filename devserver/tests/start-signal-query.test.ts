@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  Client,
   QueryNotRegisteredError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -126,6 +127,24 @@ describe('start: workflow-ID conflict and reuse policies, request-ID dedup', () 
     const handle = suite.client.workflow.getHandle(request.workflowId);
     await handle.signal(finishSignal);
     await handle.result();
+  });
+});
+
+describe('eager workflow start', () => {
+  it('hands the first workflow task back in the start response to a worker sharing the connection', async () => {
+    // Eager start needs the client and the worker on the same native connection and task queue.
+    const client = new Client({
+      connection: suite.testEnv.nativeConnection,
+      namespace: suite.client.options.namespace,
+    });
+    const handle = await client.workflow.start(echoWorkflow, {
+      taskQueue: suite.taskQueue,
+      workflowId: uid('eager'),
+      args: ['eager'],
+      requestEagerStart: true,
+    });
+    expect(handle.eagerlyStarted).toBe(true);
+    expect(await handle.result()).toBe('eager');
   });
 });
 
