@@ -120,14 +120,11 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
       },
       extensionRequests: { orderBy: { requestedAt: 'asc' } },
       supervisionNotices: { orderBy: { issuedAt: 'asc' } },
-      children: { orderBy: { createdAt: 'asc' } },
+      children: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
     },
   });
   if (!row) throw AppError.notFound(`Task ${taskId} not found`);
-  const audit = await db.auditEvent.findMany({
-    where: { taskId },
-    orderBy: [{ at: 'asc' }, { idempotencyKey: 'asc' }],
-  });
+  const audit = (await db.auditEvent.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }] })).sort(auditOrder);
   const policy = policyOf(row.campaign);
   const state = stateOf(row);
   const signer = currentSigner(state);
@@ -243,4 +240,19 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
     })),
   };
 }
+/**
+ * Audit order: by time, then by the workflow's event sequence (keys `<workflowId>:<seq>`, compared as numbers, since
+ * the events of one decision share their instant); API-written records (`api:…`) come first at equal instants.
+ */
+function auditOrder(a: { at: Date; idempotencyKey: string }, b: { at: Date; idempotencyKey: string }): number {
+  const byTime = a.at.getTime() - b.at.getTime();
+  if (byTime !== 0) return byTime;
+  return seqOf(a.idempotencyKey) - seqOf(b.idempotencyKey) || a.idempotencyKey.localeCompare(b.idempotencyKey);
+}
+
+function seqOf(key: string): number {
+  const m = /:(\d+)$/.exec(key);
+  return key.startsWith('api:') || !m ? -1 : Number(m[1]);
+}
+
 export type TTaskDetail = Awaited<ReturnType<typeof taskDetail>>;

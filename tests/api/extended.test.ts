@@ -2,7 +2,7 @@
  * The lifecycle additions through the API on the real stack: extensions (approved and refused), reassignment,
  * delegated sign-off, cascade into city tasks, urging, overdue tasks and the traffic light.
  */
-import { as, demoCast, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
+import { as, assigned, demoCast, eventually, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
 let stack: TApiStack;
 let cast: ReturnType<typeof demoCast>;
@@ -24,23 +24,15 @@ async function createTask(overrides: Record<string, unknown> = {}, leadUnitId = 
     taskBody(leadUnitId, cast.leader.userId, overrides),
   );
   expect(res.status).toBe(201);
-  return res.body.tasks[0].id as string;
+  const id = res.body.tasks[0].id as string;
+  await assigned(stack.app, cast.office, id);
+  return id;
 }
 
 async function acknowledged(overrides: Record<string, unknown> = {}) {
   const id = await createTask(overrides);
   expect((await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/acknowledge`)).status).toBe(200);
   return id;
-}
-
-/** The projection runs right after a workflow start or timer: poll the read model briefly. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('deadline extensions', () => {

@@ -110,3 +110,22 @@ export function taskBody(leadUnitId: string, leaderId: string, overrides: Record
     ...overrides,
   };
 }
+
+/** The projection runs right after a workflow start or timer: poll the read model briefly until `ok` holds. */
+export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 150; i++) {
+    const value = await read();
+    if (ok(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits until the workflow has projected its assignment, so later snapshots compare a settled task. */
+export async function assigned(app: Express, reader: { token: string }, taskId: string): Promise<void> {
+  await eventually(
+    async () => (await as(app, reader).get(`/api/tasks/${taskId}`)).body as { audit?: { action: string }[] },
+    (body) => (body.audit ?? []).some((a) => a.action === 'TaskAssigned'),
+    `task ${taskId} to be assigned by its workflow`,
+  );
+}

@@ -3,7 +3,7 @@
  * and leaves the task exactly as it was.
  */
 import request from 'supertest';
-import { as, demoCast, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
+import { as, assigned, demoCast, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
 let stack: TApiStack;
 let cast: ReturnType<typeof demoCast>;
@@ -25,7 +25,9 @@ async function createTask(overrides: Record<string, unknown> = {}): Promise<stri
     taskBody(cast.medicalStaff.unitId, cast.leader.userId, overrides),
   );
   expect(res.status).toBe(201);
-  return res.body.tasks[0].id as string;
+  const id = res.body.tasks[0].id as string;
+  await assigned(stack.app, cast.office, id);
+  return id;
 }
 
 /** Everything a refused request could have changed: the task's status, reports, sign-offs and audit trail. */
