@@ -216,8 +216,13 @@ describe('workflow tasks', () => {
         await aux.stop();
       }
       // No workflow task may have failed along the way: the move off the sticky queue is invisible to the workflow.
-      const types = await eventTypes(handle);
-      expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.map((e) => e.eventType)).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      // As in Temporal, the task first went to the dead worker's sticky queue and timed out there (schedule-to-start).
+      const timeouts = events
+        .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+        .map((e) => e.workflowTaskTimedOutEventAttributes?.timeoutType);
+      expect(timeouts).toContain(temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START);
       toReplay.push(handle);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
