@@ -4,8 +4,7 @@
  * embedded dev server with time skipping, projection checked in a real database.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { addDaysToDate, addMonthsToDate, addMonthsToPeriod, dateOf } from '../../domain/calendar';
 import type { TDeadline } from '../../domain/deadline';
 import { nextReportDue, type Actor, type TaskState } from '../../domain/task';
@@ -30,6 +29,7 @@ import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLif
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
+import { eventually, refusal, sleepUntil } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -59,35 +59,6 @@ async function newTask(
     args: [input],
   });
   return [handle, input];
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
-      return err.cause.type ?? undefined;
-    throw err;
-  }
-  throw new Error('expected the update to be refused');
-}
-
-async function sleepUntil(instant: string, plusMs = 60_000): Promise<void> {
-  const ms = Date.parse(instant) - Date.parse(await stack.now()) + plusMs;
-  if (ms > 0) await stack.testEnv.sleep(ms);
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() - start > timeoutMs) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** Applies for close-out as `applicant` and has each signer approve in order; returns the final state. */
@@ -134,7 +105,7 @@ describe('overdue, escalation and extensions', () => {
     await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
     const deadlineDate = (input.deadline as { date: string }).date;
 
-    await sleepUntil(`${addDaysToDate(deadlineDate, 32)}T00:00:00+08:00`);
+    await sleepUntil(stack, `${addDaysToDate(deadlineDate, 32)}T00:00:00+08:00`);
     await eventually(async () => {
       const row = await stack.db.task.findUniqueOrThrow({ where: { id: input.taskId } });
       expect(row.status).toBe('OVERDUE');
@@ -203,7 +174,7 @@ describe('long-term tasks and look-back', () => {
     for (let i = 0; i < 4; i++) {
       const due = nextReportDue(state, input.policy, await stack.now())!;
       periods.push(due.period);
-      await sleepUntil(due.reminderAt);
+      await sleepUntil(stack, due.reminderAt);
       await handle.executeUpdate(submitReportUpdate, {
         args: [{ actor: org.staffA, period: due.period, progress: `长期坚持第${i + 1}次`, reportId: `lt-${i}` }],
       });
@@ -226,7 +197,7 @@ describe('long-term tasks and look-back', () => {
     const closed = await closeOut(handle, org.staffA, [org.headA, org.office, org.leader]);
     expect(closed.status).toBe('CLOSED');
 
-    await sleepUntil(`${addMonthsToDate(dateOf(closed.closedAt!), 6)}T23:59:59+08:00`);
+    await sleepUntil(stack, `${addMonthsToDate(dateOf(closed.closedAt!), 6)}T23:59:59+08:00`);
     await eventually(async () => {
       expect(
         await stack.db.notification.count({
@@ -267,7 +238,7 @@ describe('responsibility', () => {
     const [handle, input] = await newTask((t) => ({ kind: 'date', date: addDaysToDate(t, 200) }));
     await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
     const due = nextReportDue(await handle.query(taskStateQuery), input.policy, await stack.now())!;
-    await sleepUntil(due.reminderAt);
+    await sleepUntil(stack, due.reminderAt);
 
     expect(
       await refusal(handle.executeUpdate(reassignUpdate, { args: [{ actor: org.staffA, leadUnitId: org.deptB }] })),
@@ -386,7 +357,7 @@ describe('long life', () => {
 
     // Sleep to just before the first yearly switch, then urge the unit repeatedly while the clock crosses it.
     const startedAt = Date.parse(input.assignedAt);
-    await sleepUntil(new Date(startedAt + 365 * 24 * 3600 * 1000 - 2 * 24 * 3600 * 1000).toISOString(), 0);
+    await sleepUntil(stack, new Date(startedAt + 365 * 24 * 3600 * 1000 - 2 * 24 * 3600 * 1000).toISOString(), 0);
     const urgeIds = Array.from({ length: 12 }, (_, i) => `urge-${i}`);
     const crossing = stack.testEnv.sleep('5 days');
     for (const urgeId of urgeIds) {

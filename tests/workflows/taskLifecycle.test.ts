@@ -2,8 +2,7 @@
  * The task lifecycle with the real worker on the embedded dev server, time skipping across months, and the
  * projection checked in a real database.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { addDaysToDate, dateOf } from '../../domain/calendar';
 import { nextReportDue, type TaskState } from '../../domain/task';
 import {
@@ -19,6 +18,7 @@ import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLif
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
+import { eventually, refusal, sleepUntil } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
 
@@ -40,25 +40,6 @@ async function startTask(input: TTaskLifecycleInput): Promise<WorkflowHandle<typ
     workflowId: taskWorkflowId(input.taskId),
     args: [input],
   });
-}
-
-/** The refusal's typed failure, from the update's error. */
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
-      return err.cause.type ?? undefined;
-    throw err;
-  }
-  throw new Error('expected the update to be refused');
-}
-
-/** Advances the dev server's virtual clock to just after `instant`. */
-async function sleepUntil(instant: string, plusMs = 60_000): Promise<void> {
-  const now = Date.parse(await stack.now());
-  const ms = Date.parse(instant) - now + plusMs;
-  if (ms > 0) await stack.testEnv.sleep(ms);
 }
 
 describe('taskLifecycle', () => {
@@ -85,7 +66,7 @@ describe('taskLifecycle', () => {
 
     // Month 1: the reminder goes out before the due day; the report is returned once, then accepted.
     const due1 = nextReportDue(acknowledged, input.policy, await stack.now())!;
-    await sleepUntil(due1.reminderAt);
+    await sleepUntil(stack, due1.reminderAt);
     await eventually(async () => {
       const reminders = await stack.db.notification.findMany({
         where: { taskId: input.taskId, kind: 'report_reminder' },
@@ -122,7 +103,7 @@ describe('taskLifecycle', () => {
     // Month 2: no report by the due day raises a supervision notice to the office.
     const due2 = nextReportDue(await handle.query(taskStateQuery), input.policy, await stack.now())!;
     expect(due2.period > due1.period).toBe(true);
-    await sleepUntil(due2.dueAt);
+    await sleepUntil(stack, due2.dueAt);
     await eventually(async () => {
       const notices = await stack.db.supervisionNotice.findMany({ where: { taskId: input.taskId } });
       expect(notices).toEqual([expect.objectContaining({ kind: 'report_overdue', period: due2.period })]);
@@ -135,7 +116,7 @@ describe('taskLifecycle', () => {
     // Month 3: on time and accepted.
     const due3 = nextReportDue(await handle.query(taskStateQuery), input.policy, await stack.now())!;
     expect(due3.period > due2.period).toBe(true);
-    await sleepUntil(due3.reminderAt);
+    await sleepUntil(stack, due3.reminderAt);
     await handle.executeUpdate(submitReportUpdate, {
       args: [{ actor: org.staffA, period: due3.period, progress: '整改完成', reportId: 'r3' }],
     });
@@ -209,17 +190,3 @@ describe('taskLifecycle', () => {
     await recordHistories(stack.testEnv.client, handle.workflowId, 'monthly-cycle-closed');
   });
 });
-
-/** Activities run asynchronously to timers: poll the database briefly for their effect. */
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() - start > timeoutMs) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}

@@ -1,0 +1,36 @@
+/** Small helpers shared by the workflow tests. */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TWorkflowStack } from './stack';
+
+/** The refused update's typed failure (`NotAuthorized`, `InvalidTransition`, …); fails when the update is accepted. */
+export async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+      return err.cause.type ?? undefined;
+    throw err;
+  }
+  throw new Error('expected the update to be refused');
+}
+
+/** Advances the dev server's virtual clock to `plusMs` after `instant` (no-op when already past). */
+export async function sleepUntil(stack: TWorkflowStack, instant: string, plusMs = 60_000): Promise<void> {
+  const ms = Date.parse(instant) - Date.parse(await stack.now()) + plusMs;
+  if (ms > 0) await stack.testEnv.sleep(ms);
+}
+
+/** Activities run asynchronously to timers: polls (in real time) until the check passes or the time is up. */
+export async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() - start > timeoutMs) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
