@@ -3,6 +3,8 @@
  * anything, so a malformed request is a 400 that changed nothing.
  */
 import { z } from 'zod';
+import { ZDeadlineInput as ZStructuredDeadlineInput } from '../../domain/deadline';
+import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
 
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -48,18 +50,10 @@ export const ZCreateCampaignRequest = z.object({
 });
 export type TCreateCampaignRequest = z.infer<typeof ZCreateCampaignRequest>;
 
-/** A deadline as structured data; `date` is required exactly for the kinds that have one. */
-export const ZStructuredDeadline = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('date'), date: ZIsoDate }),
-  z.object({ kind: z.literal('immediate') }),
-  z.object({ kind: z.literal('long_term') }),
-  z.object({ kind: z.literal('date_then_long_term'), date: ZIsoDate }),
-  z.object({ kind: z.literal('immediate_then_long_term') }),
-]);
-export type TStructuredDeadline = z.infer<typeof ZStructuredDeadline>;
-
-/** Either structured, or the plan's own wording (`2020年12月31日前完成`, `立行立改，长期推进` ...). */
-export const ZDeadlineInput = z.union([ZText(200), ZStructuredDeadline]);
+/**
+ * Either structured (domain/deadline's input form: immediate kinds may give their date or let the policy derive
+ * it), or the plan's own wording (`2020年12月31日前完成`, `立行立改，长期推进` ...). */
+export const ZDeadlineInput = z.union([ZText(200), ZStructuredDeadlineInput]);
 export type TDeadlineInput = z.infer<typeof ZDeadlineInput>;
 
 export const ZCreateTaskItem = z.object({
@@ -83,21 +77,12 @@ export type TCreateTaskRequest = z.infer<typeof ZCreateTaskRequest>;
 
 // ---- task lists ----
 
-export const TASK_STATUSES = [
-  'ASSIGNED',
-  'IN_PROGRESS',
-  'CLOSURE_REQUESTED',
-  'CLOSED',
-  'LONG_TERM',
-  'VERIFIED',
-  'OVERDUE',
-] as const;
 export const TRAFFIC_LIGHTS = ['green', 'yellow', 'red'] as const;
 
 export const ZListTasksQuery = z.object({
   campaignId: ZId.optional(),
   unitId: ZId.optional(),
-  status: z.enum(TASK_STATUSES).optional(),
+  status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
   trafficLight: z.enum(TRAFFIC_LIGHTS).optional(),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),

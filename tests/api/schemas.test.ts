@@ -29,6 +29,13 @@ describe('request schemas', () => {
     expect(ZCreateTaskRequest.safeParse({ tasks: [{ ...task, deadline: { kind: 'date' } }] }).success).toBe(false);
   });
 
+  it('When an immediate deadline gives its own date, then the date is kept; without one the policy derives it later', () => {
+    const withDate = ZCreateTaskRequest.parse({ ...task, deadline: { kind: 'immediate', date: '2099-01-15' } });
+    expect(withDate.tasks[0].deadline).toEqual({ kind: 'immediate', date: '2099-01-15' });
+    const without = ZCreateTaskRequest.parse({ ...task, deadline: { kind: 'immediate_then_long_term' } });
+    expect(without.tasks[0].deadline).toEqual({ kind: 'immediate_then_long_term' });
+  });
+
   it('When a date does not exist in the calendar, then it is refused', () => {
     expect(ZIsoDate.safeParse('2021-02-30').success).toBe(false);
     expect(ZIsoDate.safeParse('2024-02-29').success).toBe(true);
