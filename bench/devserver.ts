@@ -9,7 +9,7 @@
  * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -190,10 +190,12 @@ async function memoryAndRestart(env: TBenchEnv, bundle: WorkflowBundleWithSource
     } finally {
       await side.close();
     }
-    // Let the server settle (garbage, SQLite caches) before reading its memory.
+    // Right after the last start, then once settled: the server compacts runs that have been idle for a while.
     await new Promise((resolve) => setTimeout(resolve, 3000));
+    console.log(`  RSS 3 s after the last workflow task: ${rssMb(server.child.pid!).toFixed(0)} MB`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
     const rss = rssMb(server.child.pid!);
-    report(`server RSS with ${open} open workflows`, rss, 'MB', '≤ 300', rss <= 300);
+    report(`server RSS with ${open} open workflows (settled, 18 s idle)`, rss, 'MB', '≤ 300', rss <= 300);
 
     for (const how of ['clean stop (SIGTERM)', 'kill -9'] as const) {
       if (how === 'kill -9') await server.kill9();
@@ -249,6 +251,12 @@ async function main(): Promise<void> {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
   });
   console.log(`Dev server benchmark (${BIN}), sizes ${JSON.stringify(env)}`);
+  // Other processes on the machine skew every figure; the load average says how much.
+  console.log(
+    `Load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('./devserver/workflows'),
     logger: new DefaultLogger('ERROR'),
@@ -256,7 +264,11 @@ async function main(): Promise<void> {
   await throughputAndUpdates(env, bundle);
   await memoryAndRestart(env, bundle);
   await timeSkipping(env, bundle);
-  console.log('\nSummary');
+  console.log(
+    `\nSummary (load average now: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   for (const f of figures) {
     console.log(
       `  ${f.ok ? 'OK    ' : 'MISSED'} ${f.name}: ${f.value.toFixed(f.value < 100 ? 1 : 0)} ${f.unit} (goal ${f.goal})`,
