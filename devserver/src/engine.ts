@@ -9,11 +9,11 @@ import {
   RS,
   TT,
   HistoryEventType,
+  HistoryType,
   UpdateRequestType,
   WS,
   decodeMessage,
   durFromMs,
-  encodeMessage,
   enums,
   msFromDur,
   msFromTs,
@@ -259,7 +259,7 @@ export class Engine {
         state: enums.NamespaceState.NAMESPACE_STATE_REGISTERED,
         description: 'dev server namespace',
         id: randomUUID(),
-        capabilities: { eagerWorkflowStart: false, syncUpdate: true, asyncUpdate: true },
+        capabilities: { eagerWorkflowStart: true, syncUpdate: true, asyncUpdate: true },
         supportsSchedules: false,
       },
       config: {
@@ -377,6 +377,10 @@ export class Engine {
   private newRun(s: RunState, history: Obj[] = [], raw?: Buffer[]): Run {
     let events: Obj[] | undefined = raw ? undefined : history;
     let pending = raw;
+    // A compacted history is one History message in its own allocation: small pooled buffers would each pin an
+    // 8 KB slab, and decoded events pin the request buffers their payloads were sliced from.
+    let packed: Buffer | undefined;
+    let packedCount = 0;
     const run = {
       s,
       persistedEvents: 0,
@@ -384,20 +388,26 @@ export class Engine {
       historyWaiters: new Set(),
       updateWaiters: new Set(),
       queryIds: [],
-      size: () => (events ? events.length : (pending?.length ?? 0)),
+      size: () => (events ? events.length : packed ? packedCount : (pending?.length ?? 0)),
       touchedMs: Date.now(),
       decoded: () => events !== undefined,
       compact: () => {
         if (!events) return;
-        pending = events.map((e) => encodeMessage(HistoryEventType, e));
+        const bytes = HistoryType.encode({ events }).finish();
+        packed = Buffer.allocUnsafeSlow(bytes.length);
+        packed.set(bytes);
+        packedCount = events.length;
         events = undefined;
+        pending = undefined;
       },
     } as unknown as Run;
     Object.defineProperty(run, 'history', {
       enumerable: true,
       get: () => {
         if (!events) {
-          events = (pending ?? []).map((b) => decodeMessage(HistoryEventType, b));
+          if (packed) events = (decodeMessage(HistoryType, packed).events as Obj[] | undefined) ?? [];
+          else events = (pending ?? []).map((b) => decodeMessage(HistoryEventType, b));
+          packed = undefined;
           pending = undefined;
         }
         return events;
@@ -568,7 +578,7 @@ export class Engine {
         supportsSchedules: false,
         encodedFailureAttributes: true,
         upsertMemo: true,
-        eagerWorkflowStart: false,
+        eagerWorkflowStart: true,
         sdkMetadata: true,
         countGroupByExecutionStatus: true,
         buildIdBasedVersioning: false,
@@ -607,8 +617,24 @@ export class Engine {
 
   startWorkflowExecution(req: Obj): Obj {
     return this.tx(() => {
-      const { run, started } = this.startInternal(req, undefined);
-      return { runId: run.s.runId, started };
+      const eager = !!req.requestEagerExecution && msFromDur(req.workflowStartDelay) === 0;
+      // Eager start: keep the first task out of the queue so it can be handed back in this response.
+      this.holdWftOf = eager ? `pending-start:${String(req.workflowId)}` : undefined;
+      let result: { run: Run; started: boolean };
+      try {
+        result = this.startInternal(req, undefined);
+      } finally {
+        this.holdWftOf = undefined;
+      }
+      const { run, started } = result;
+      const response: Obj = { runId: run.s.runId, started };
+      if (this.heldWft) {
+        this.heldWft = false;
+        if (this.isOpen(run) && run.s.wft.state === 'scheduled') {
+          response.eagerWorkflowTask = this.startWft(run, req.identity ?? '');
+        }
+      }
+      return response;
     });
   }
 
@@ -901,7 +927,7 @@ export class Engine {
 
   private enqueueWft(run: Run): void {
     const s = run.s;
-    if (this.holdWftOf === s.runId) {
+    if (this.holdWftOf === s.runId || this.holdWftOf === `pending-start:${s.workflowId}`) {
       this.heldWft = true;
       return;
     }

@@ -35,6 +35,7 @@ export function encodeMessage(type: protobuf.Type, obj: Obj): Buffer {
 }
 
 export const HistoryEventType = lookupType('temporal.api.history.v1.HistoryEvent');
+export const HistoryType = lookupType('temporal.api.history.v1.History');
 export const UpdateRequestType = lookupType('temporal.api.update.v1.Request');
 export const UpdateAcceptanceType = lookupType('temporal.api.update.v1.Acceptance');
 export const UpdateRejectionType = lookupType('temporal.api.update.v1.Rejection');
