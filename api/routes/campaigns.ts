@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ZCampaignPolicy } from '../../domain/policy';
+import { defaultPolicy } from '../../domain/policy';
 import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
 import { countTrafficLights } from '../../domain/trafficLight';
 import { actorOf, requireRole } from '../auth';
@@ -26,7 +26,7 @@ export function campaignsRouter(deps: TAppDeps): Router {
     const actor = actorOf(res);
     requireRole(actor, ['admin', 'office']);
     const body = ZCreateCampaignRequest.parse(req.body);
-    const policy = ZCampaignPolicy.parse(body.policy ?? {});
+    const policy = body.policy ?? defaultPolicy();
     const unit = await db.unit.findUnique({ where: { id: body.inspectedUnitId } });
     if (!unit) {
       throw AppError.validation(`Unknown unit ${body.inspectedUnitId}`, [

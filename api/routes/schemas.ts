@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ZDeadlineInput as ZStructuredDeadlineInput } from '../../domain/deadline';
+import { ZCampaignPolicy } from '../../domain/policy';
 import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
 
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -46,7 +47,8 @@ export const ZCreateCampaignRequest = z.object({
   inspectingBody: ZText(200),
   inspectedUnitId: ZId,
   feedbackDate: ZIsoDate,
-  policy: z.record(z.string(), z.unknown()).optional(),
+  /** Only the fields the campaign changes; the rest take the defaults (domain/policy.ts). */
+  policy: ZCampaignPolicy.optional(),
 });
 export type TCreateCampaignRequest = z.infer<typeof ZCreateCampaignRequest>;
 

@@ -1,4 +1,5 @@
 import {
+  ZCreateCampaignRequest,
   ZCreateDelegationRequest,
   ZCreateTaskRequest,
   ZIsoDate,
@@ -34,6 +35,14 @@ describe('request schemas', () => {
     expect(withDate.tasks[0].deadline).toEqual({ kind: 'immediate', date: '2099-01-15' });
     const without = ZCreateTaskRequest.parse({ ...task, deadline: { kind: 'immediate_then_long_term' } });
     expect(without.tasks[0].deadline).toEqual({ kind: 'immediate_then_long_term' });
+  });
+
+  it('When a campaign policy sets only some fields, then the rest take defaults; a bad field is reported under policy', () => {
+    const base = { name: 'n', kind: 'xunshi', inspectingBody: 'b', inspectedUnitId: 'u', feedbackDate: '2020-06-30' };
+    const parsed = ZCreateCampaignRequest.parse({ ...base, policy: { lookBackDelayMonths: 1 } });
+    expect(parsed.policy).toMatchObject({ lookBackDelayMonths: 1, reportDueDay: 25, immediateDays: 15 });
+    const bad = ZCreateCampaignRequest.safeParse({ ...base, policy: { reportDueDay: 40 } });
+    expect(bad.error?.issues[0].path).toEqual(['policy', 'reportDueDay']);
   });
 
   it('When a date does not exist in the calendar, then it is refused', () => {
