@@ -3,8 +3,10 @@
  * TEST_DATABASE_PROVIDER=postgres (TEST_POSTGRES_URL's server, or PGlite). tests/db/postgres.test.ts runs the same
  * checks on PGlite in every `npm test`.
  */
-import { createTestDb, testProvider, type TTestDb } from '../helpers/db';
+import { createTestDb, stopTestServers, testProvider, type TTestDb } from '../helpers/db';
 import { describeDbContract } from './contract';
+
+afterAll(stopTestServers);
 
 describe(`database contract (${process.env.TEST_DATABASE_PROVIDER ?? 'sqlite'})`, () => {
   describeDbContract(createTestDb, {

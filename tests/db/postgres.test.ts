@@ -3,11 +3,13 @@
  * .ci/postgres.sh), otherwise an in-process PGlite, so the PostgreSQL migrations and client are always exercised.
  */
 import { migrationStatus } from '../../db/migrate';
-import { createPostgresTestDb } from '../helpers/db';
+import { createPostgresTestDb, stopTestServers } from '../helpers/db';
 import { describeDbContract } from './contract';
 
 // PGlite boots a whole Postgres in wasm per database: slower than SQLite.
 jest.setTimeout(300_000);
+
+afterAll(stopTestServers);
 
 describe(`database contract (PostgreSQL: ${process.env.TEST_POSTGRES_URL ? 'server' : 'PGlite'})`, () => {
   describeDbContract(createPostgresTestDb, { errorInsideTransaction: Boolean(process.env.TEST_POSTGRES_URL) });

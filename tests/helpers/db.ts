@@ -82,7 +82,7 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-type TPgliteLease = { url: string; busy: boolean };
+type TPgliteLease = { url: string; busy: boolean; stop(): Promise<void> };
 const pgliteServers: TPgliteLease[] = [];
 
 /**
@@ -97,10 +97,16 @@ async function leasePglite(): Promise<TPgliteLease> {
     return idle;
   }
   const server = await startPglite();
-  const lease = { url: server.url, busy: true };
+  const lease = { url: server.url, busy: true, stop: () => server.stop() };
   pgliteServers.push(lease);
   await migrateDeploy(server.url);
   return lease;
+}
+
+/** Stops this process's PGlite servers (call from afterAll; the servers also stop when the process exits). */
+export async function stopTestServers(): Promise<void> {
+  const servers = pgliteServers.splice(0);
+  await Promise.all(servers.map((s) => s.stop()));
 }
 
 async function truncateAll(url: string): Promise<void> {
