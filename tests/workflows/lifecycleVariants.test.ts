@@ -74,20 +74,20 @@ async function closeOut(handle: Handle, applicant: Actor, signers: Actor[]): Pro
 
 describe('deadline kinds', () => {
   it.each([
-    ['date', (t: string): TDeadline => ({ kind: 'date', date: addDaysToDate(t, 90) }), 'CLOSED'],
-    ['immediate', (t: string): TDeadline => ({ kind: 'immediate', date: addDaysToDate(t, 15) }), 'CLOSED'],
-    ['long_term', (): TDeadline => ({ kind: 'long_term' }), 'LONG_TERM'],
+    ['date', 'CLOSED', (t: string): TDeadline => ({ kind: 'date', date: addDaysToDate(t, 90) })],
+    ['immediate', 'CLOSED', (t: string): TDeadline => ({ kind: 'immediate', date: addDaysToDate(t, 15) })],
+    ['long_term', 'LONG_TERM', (): TDeadline => ({ kind: 'long_term' })],
     [
       'date_then_long_term',
-      (t: string): TDeadline => ({ kind: 'date_then_long_term', date: addDaysToDate(t, 60) }),
       'LONG_TERM',
+      (t: string): TDeadline => ({ kind: 'date_then_long_term', date: addDaysToDate(t, 60) }),
     ],
     [
       'immediate_then_long_term',
-      (t: string): TDeadline => ({ kind: 'immediate_then_long_term', date: addDaysToDate(t, 15) }),
       'LONG_TERM',
+      (t: string): TDeadline => ({ kind: 'immediate_then_long_term', date: addDaysToDate(t, 15) }),
     ],
-  ] as const)('When a %s task passes every sign-off level, then it ends %s', async (kind, deadline, expected) => {
+  ] as const)('When a %s task passes every sign-off level, then it ends %s', async (kind, expected, deadline) => {
     const [handle, input] = await newTask(deadline);
     await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
     const state = await closeOut(handle, org.staffA, [org.headA, org.office, org.leader]);
