@@ -73,7 +73,8 @@ async function main(): Promise<void> {
     });
     const running = worker.run();
     stops.unshift(async () => {
-      worker.shutdown();
+      // The SDK's worker already shuts itself down on SIGINT/SIGTERM; only ask when it is still running.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await workerConnection.close();
     });
