@@ -50,30 +50,40 @@ export function tasksRouter(deps: TAppDeps): Router {
     const actor = actorOf(res);
     const query = ZListTasksQuery.parse(req.query);
     const scope = await scopeOf(db, actor);
-    const rows = await db.task.findMany({
-      where: {
-        AND: [
-          taskScopeWhere(scope),
-          query.campaignId ? { campaignId: query.campaignId } : {},
-          query.status ? { status: query.status } : {},
-          query.unitId
-            ? { OR: [{ leadUnitId: query.unitId }, { participants: { some: { unitId: query.unitId } } }] }
-            : {},
-        ],
-      },
-      include: { campaign: { select: { policy: true } } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    // The traffic light depends on the time, so it is computed, then filtered, then paged.
+    const where = {
+      AND: [
+        taskScopeWhere(scope),
+        query.campaignId ? { campaignId: query.campaignId } : {},
+        query.status ? { status: query.status } : {},
+        query.unitId
+          ? { OR: [{ leadUnitId: query.unitId }, { participants: { some: { unitId: query.unitId } } }] }
+          : {},
+      ],
+    };
+    const include = { campaign: { select: { policy: true } } };
+    const orderBy = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
     const now = deps.now();
     const policies = new Map<string, ReturnType<typeof policyOf>>();
-    const summaries = rows.map((row) => {
+    const summarise = (
+      row: Parameters<typeof taskSummary>[0] & { campaignId: string; campaign: { policy: unknown } },
+    ) => {
       let policy = policies.get(row.campaignId);
       if (!policy) policies.set(row.campaignId, (policy = policyOf(row.campaign)));
       return taskSummary(row, policy, now);
-    });
-    const filtered = query.trafficLight ? summaries.filter((t) => t.trafficLight === query.trafficLight) : summaries;
+    };
     const start = (query.page - 1) * query.pageSize;
+    if (!query.trafficLight) {
+      // Without a traffic-light filter the database pages: only one page of rows (with their state) is read.
+      const [total, rows] = await Promise.all([
+        db.task.count({ where }),
+        db.task.findMany({ where, include, orderBy, skip: start, take: query.pageSize }),
+      ]);
+      res.json({ items: rows.map(summarise), total, page: query.page, pageSize: query.pageSize });
+      return;
+    }
+    // The traffic light depends on the time, so it is computed for every task in scope, then filtered, then paged.
+    const rows = await db.task.findMany({ where, include, orderBy });
+    const filtered = rows.map(summarise).filter((t) => t.trafficLight === query.trafficLight);
     res.json({
       items: filtered.slice(start, start + query.pageSize),
       total: filtered.length,

@@ -4,6 +4,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
+import type { TProjectTaskEventsInput } from '../../activities/projection';
 import type { Db } from '../../db/client';
 import { ZCampaignPolicy } from '../../domain/policy';
 import { applyCommand, initialState, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/task';
@@ -36,6 +37,11 @@ function run(state: TaskState, commands: TaskCommand[], now: string): { state: T
   return { state, events };
 }
 
+/** Runs the projection activity in a mock activity context (MockActivityEnvironment.run loses the result type). */
+function project(env: MockActivityEnvironment, input: TProjectTaskEventsInput): Promise<{ written: boolean }> {
+  return env.run(createActivities({ db }).projectTaskEvents, input) as Promise<{ written: boolean }>;
+}
+
 describe('projectTaskEvents', () => {
   it('When the same batch is projected twice (a retried activity), then every row is written once', async () => {
     const now = '2026-03-10T02:00:00.000Z';
@@ -50,11 +56,10 @@ describe('projectTaskEvents', () => {
       ],
       now,
     );
-    const activities = createActivities({ db });
     const env = new MockActivityEnvironment();
     const batch = { taskId: input.taskId, workflowId: `task-${input.taskId}`, firstSeq: 0, events, state };
 
-    const first = await env.run(activities.projectTaskEvents, batch);
+    const first = await project(env, batch);
     const counts = async () => ({
       audit: await db.auditEvent.count({ where: { taskId: input.taskId } }),
       reports: await db.report.count({ where: { taskId: input.taskId } }),
@@ -62,7 +67,7 @@ describe('projectTaskEvents', () => {
       notifications: await db.notification.count({ where: { taskId: input.taskId } }),
     });
     const afterFirst = await counts();
-    const second = await env.run(activities.projectTaskEvents, batch);
+    const second = await project(env, batch);
 
     expect([first.written, second.written]).toEqual([true, false]);
     expect(await counts()).toEqual(afterFirst);
@@ -86,7 +91,6 @@ describe('projectTaskEvents', () => {
       [{ type: 'assign' }, { type: 'acknowledge', actor: org.staffA }],
       now,
     );
-    const activities = createActivities({ db });
     const env = new MockActivityEnvironment();
     // A snapshot for a task row that does not exist makes the transaction fail after the audit rows were written.
     const broken = {
@@ -96,10 +100,10 @@ describe('projectTaskEvents', () => {
       events,
       state: { ...state, taskId: 'missing' },
     };
-    await expect(env.run(activities.projectTaskEvents, broken)).rejects.toThrow();
+    await expect(project(env, broken)).rejects.toThrow();
     expect(await db.auditEvent.count({ where: { taskId: input.taskId } })).toBe(0);
 
-    const fixed = await env.run(activities.projectTaskEvents, { ...broken, state });
+    const fixed = await project(env, { ...broken, state });
     expect(fixed.written).toBe(true);
     expect(await db.auditEvent.count({ where: { taskId: input.taskId } })).toBe(2);
   });
