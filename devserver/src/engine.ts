@@ -23,6 +23,7 @@ import {
   unpackAny,
   type Obj,
 } from './proto';
+import { StandaloneActivities, type StandaloneTask } from './standalone';
 import type { Store } from './store';
 import type { ActivityState, BufferedEntry, RunState, UpdateState } from './types';
 import { matchesQuery, parseQuery, type QueryNode } from './visibility';
@@ -105,10 +106,10 @@ interface PendingQuery {
 type WfTask =
   | { kind: 'wft'; runId: string; scheduledEventId: number; sticky: boolean }
   | { kind: 'query'; id: string; queue: string };
-type ActTask = { runId: string; scheduledEventId: number; attempt: number };
+type ActTask = { runId: string; scheduledEventId: number; attempt: number } | StandaloneTask;
 
 interface TaskToken {
-  k: 'w' | 'a' | 'q';
+  k: 'w' | 'a' | 'q' | 's';
   r?: string;
   s?: number;
   t?: number;
@@ -227,6 +228,7 @@ export class Engine {
   private readonly log: (msg: string) => void;
   readonly searchAttributeTypes = new Map<string, number>();
   private stopped = false;
+  readonly standalone: StandaloneActivities;
   private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS / 2).unref();
   private readonly waitTimers = new Set<NodeJS.Timeout>();
   private readonly releasers = new Set<() => void>();
@@ -235,6 +237,7 @@ export class Engine {
     this.clock = opts.clock;
     this.store = opts.store;
     this.log = opts.log;
+    this.standalone = new StandaloneActivities(this.clock, (ns, tq, task) => this.actQueue(ns, tq).add(task));
     this.registerNamespace(opts.namespace);
     if (opts.namespace !== 'default') this.registerNamespace('default');
     // The custom attributes the Temporal CLI dev server declares out of the box.
@@ -416,7 +419,7 @@ export class Engine {
     return run;
   }
 
-  private checkNamespace(ns: unknown): string {
+  checkNamespace(ns: unknown): string {
     const name = requireString(ns, 'Namespace');
     if (!this.namespaces.has(name)) throw notFound(`Namespace ${name} is not found.`);
     return name;
@@ -1735,6 +1738,7 @@ export class Engine {
   }
 
   private dispatchActivityTask(t: ActTask, identity: string): Obj | undefined {
+    if ('standalone' in t) return this.standalone.dispatch(t, identity);
     const run = this.runs.get(t.runId);
     if (!run || !this.isOpen(run)) return undefined;
     const act = run.s.activities[String(t.scheduledEventId)];
@@ -1819,7 +1823,9 @@ export class Engine {
 
   respondActivityTaskCompleted(req: Obj, byId = false): Obj {
     return this.tx(() => {
-      const { run, act } = byId ? this.activityById(req) : this.activityFromToken(decodeToken(req.taskToken));
+      const token = byId ? undefined : decodeToken(req.taskToken);
+      if (token?.k === 's') return this.standalone.completed(token, req);
+      const { run, act } = token ? this.activityFromToken(token) : this.activityById(req);
       this.finishActivity(run, act, ET.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, {
         result: req.result,
         identity: req.identity,
@@ -1830,7 +1836,9 @@ export class Engine {
 
   respondActivityTaskFailed(req: Obj, byId = false): Obj {
     return this.tx(() => {
-      const { run, act } = byId ? this.activityById(req) : this.activityFromToken(decodeToken(req.taskToken));
+      const token = byId ? undefined : decodeToken(req.taskToken);
+      if (token?.k === 's') return this.standalone.failed(token, req);
+      const { run, act } = token ? this.activityFromToken(token) : this.activityById(req);
       if (req.lastHeartbeatDetails) act.heartbeatDetails = req.lastHeartbeatDetails;
       this.failActivityAttempt(run, act, req.failure, req.identity, false);
       return { failures: [] };
@@ -1839,7 +1847,9 @@ export class Engine {
 
   respondActivityTaskCanceled(req: Obj, byId = false): Obj {
     return this.tx(() => {
-      const { run, act } = byId ? this.activityById(req) : this.activityFromToken(decodeToken(req.taskToken));
+      const token = byId ? undefined : decodeToken(req.taskToken);
+      if (token?.k === 's') return this.standalone.canceled(token, req);
+      const { run, act } = token ? this.activityFromToken(token) : this.activityById(req);
       this.finishActivity(run, act, ET.EVENT_TYPE_ACTIVITY_TASK_CANCELED, {
         details: req.details,
         latestCancelRequestedEventId: act.cancelRequestedEventId,
@@ -1851,7 +1861,9 @@ export class Engine {
 
   recordActivityTaskHeartbeat(req: Obj, byId = false): Obj {
     return this.tx(() => {
-      const { run, act } = byId ? this.activityById(req) : this.activityFromToken(decodeToken(req.taskToken));
+      const token = byId ? undefined : decodeToken(req.taskToken);
+      if (token?.k === 's') return this.standalone.heartbeat(token, req);
+      const { run, act } = token ? this.activityFromToken(token) : this.activityById(req);
       act.heartbeatDetails = req.details;
       act.lastHeartbeatMs = this.now();
       if (act.heartbeatMs > 0) {

@@ -155,6 +155,12 @@ export function workflowServiceHandlers(e: Engine): Record<string, Handler> {
     UpdateWorkflowExecution: (r, c) => e.updateWorkflowExecution(r, c),
     PollWorkflowExecutionUpdate: (r, c) => e.pollWorkflowExecutionUpdate(r, c),
     RecordWorkerHeartbeat: () => ({}),
+    StartActivityExecution: (r) => e.standalone.start({ ...r, namespace: e.checkNamespace(r.namespace) }),
+    PollActivityExecution: (r, c) => e.standalone.poll({ ...r, namespace: e.checkNamespace(r.namespace) }, c.cancelled),
+    DescribeActivityExecution: (r) => e.standalone.describe({ ...r, namespace: e.checkNamespace(r.namespace) }),
+    RequestCancelActivityExecution: (r) =>
+      e.standalone.requestCancel({ ...r, namespace: e.checkNamespace(r.namespace) }),
+    TerminateActivityExecution: (r) => e.standalone.terminate({ ...r, namespace: e.checkNamespace(r.namespace) }),
   };
 }
 
