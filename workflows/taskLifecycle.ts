@@ -17,6 +17,7 @@ import {
   allHandlersFinished,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -116,6 +117,9 @@ const RUN_LENGTH_MS = 365 * 24 * 3600 * 1000;
 /** Also continue early when the history grows past this, well under the 2,000 events per run the product allows. */
 const MAX_HISTORY_EVENTS = 1500;
 
+/** Patch IDs: each gates a behaviour change so that tasks already running replay as they were recorded. */
+export const ASSIGN_BEFORE_HANDLERS_PATCH = 'assign-before-handlers';
+
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
 export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskState> {
@@ -145,6 +149,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   /** Applies accepted events to the state at once (so concurrent handlers see them), then projects them in order. */
   async function commit(events: TaskEvent[]): Promise<void> {
     if (events.length === 0) return;
+    await apply(events);
+    await tellParent();
+  }
+
+  /** Evolves the state synchronously and queues the events' projection; the promise settles once it has landed. */
+  function apply(events: TaskEvent[]): Promise<void> {
     const firstSeq = seq;
     for (const event of events) state = evolve(state, event);
     seq += events.length;
@@ -154,8 +164,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       await projectTaskEvents({ taskId: input.taskId, workflowId, firstSeq, events, state: snapshot });
     });
     projection = run.catch(() => undefined);
-    await run;
-    await tellParent();
+    return run;
   }
 
   async function tellParent(): Promise<void> {
@@ -191,6 +200,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       { validator: (arg: A) => void decideOrThrow(toCommand(arg)) },
     );
   }
+
+  // Assignment is the first event of a new task, applied before any handler is registered: an update that arrives
+  // with the workflow's first task is delivered as soon as its handler is set, and must find the task assigned.
+  // Patched: tasks started before this change assigned after registering their handlers.
+  const assignFirst = !input.carried && patched(ASSIGN_BEFORE_HANDLERS_PATCH);
+  const assigned = assignFirst ? apply(decideOrThrow({ type: 'assign' })) : undefined;
 
   decision(acknowledgeUpdate, (a) => ({ type: 'acknowledge', actor: a.actor }));
   decision(submitReportUpdate, (a) => ({
@@ -306,7 +321,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
 
   setHandler(taskStateQuery, () => state);
 
-  if (!input.carried) {
+  if (assigned) {
+    await assigned;
+  } else if (!input.carried) {
     await commit(decideOrThrow({ type: 'assign' }));
   }
 

@@ -2,7 +2,9 @@
  * The task lifecycle with the real worker on the embedded dev server, time skipping across months, and the
  * projection checked in a real database.
  */
+import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import { createTaskWorker } from '../../worker';
 import { addDaysToDate, dateOf } from '../../domain/calendar';
 import { nextReportDue, type TaskState } from '../../domain/task';
 import {
@@ -43,6 +45,35 @@ async function startTask(input: TTaskLifecycleInput): Promise<WorkflowHandle<typ
 }
 
 describe('taskLifecycle', () => {
+  it('When an acknowledgement arrives before the first workflow task, then the task is assigned first and acknowledged', async () => {
+    const assignedAt = await stack.now();
+    const input = await createTaskRow(stack.db, org, {
+      deadline: { kind: 'date', date: addDaysToDate(dateOf(assignedAt), 90) },
+      assignedAt,
+    });
+    // No worker polls this queue yet: the update is delivered together with the workflow's very first task.
+    const taskQueue = `late-worker-${randomUUID()}`;
+    const handle = await stack.testEnv.client.workflow.start(taskLifecycle, {
+      taskQueue,
+      workflowId: taskWorkflowId(input.taskId),
+      args: [input],
+    });
+    const acknowledged = handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const worker = await createTaskWorker({
+      connection: stack.testEnv.nativeConnection,
+      taskQueue,
+      deps: { db: stack.db },
+    });
+    const state = await worker.runUntil(acknowledged);
+    expect(state.status).toBe('IN_PROGRESS');
+    const audit = await stack.db.auditEvent.findMany({
+      where: { taskId: input.taskId },
+      orderBy: { idempotencyKey: 'asc' },
+    });
+    expect(audit.map((a) => a.action)).toEqual(['TaskAssigned', 'TaskAcknowledged']);
+  });
+
   it('When a task crosses three months with a returned report, a missed report and a return at sign-off, then it closes only after every level approves', async () => {
     const assignedAt = await stack.now();
     const input = await createTaskRow(stack.db, org, {
