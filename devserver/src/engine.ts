@@ -500,6 +500,20 @@ export class Engine {
     });
   }
 
+  /** Removes a held TimerFired for `timerId`; returns its timer's started event id, or undefined if none is held. */
+  private takeBufferedTimerFired(run: Run, timerId: string): number | undefined {
+    const i = run.s.buffered.findIndex(
+      (b) =>
+        b.events.length === 1 &&
+        b.events[0].type === ET.EVENT_TYPE_TIMER_FIRED &&
+        b.events[0].attrs.timerId === timerId,
+    );
+    if (i < 0) return undefined;
+    const [entry] = run.s.buffered.splice(i, 1);
+    this.markDirty(run);
+    return Number(entry.events[0].attrs.startedEventId);
+  }
+
   private flushBuffered(run: Run): boolean {
     const entries = run.s.buffered;
     if (entries.length === 0) return false;
@@ -1276,12 +1290,17 @@ export class Engine {
       case CT.COMMAND_TYPE_CANCEL_TIMER: {
         const a = cmd.cancelTimerCommandAttributes ?? {};
         const t = s.timers[a.timerId];
-        if (t) {
-          delete s.timers[a.timerId];
-          this.clearTimer(run, `timer:${a.timerId}`);
+        // A timer that fired while this task ran has its TimerFired held in the buffer; the worker has not seen it
+        // and cancels the timer, so (as Temporal does) the held event is dropped and the cancel is written instead.
+        const startedEventId = t ? t.startedEventId : this.takeBufferedTimerFired(run, a.timerId);
+        if (startedEventId !== undefined) {
+          if (t) {
+            delete s.timers[a.timerId];
+            this.clearTimer(run, `timer:${a.timerId}`);
+          }
           this.append(run, ET.EVENT_TYPE_TIMER_CANCELED, {
             timerId: a.timerId,
-            startedEventId: t.startedEventId,
+            startedEventId,
             workflowTaskCompletedEventId: completedId,
             identity,
           });

@@ -151,6 +151,47 @@ describe('workflow tasks', () => {
     expect(await eventTypes(handle)).toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
   });
 
+  it('drops a TimerFired held during a workflow task when that task cancels the timer', async () => {
+    // Raw protocol, so the race is certain: the timer fires while a task is started, then the task cancels it.
+    const svc = suite.client.workflowService;
+    const namespace = suite.client.options.namespace;
+    const taskQueue = uid('cancel-fired');
+    const CommandType = temporal.api.enums.v1.CommandType;
+    const handle = await suite.client.workflow.start('rawTimerWorkflow', {
+      taskQueue,
+      workflowId: uid('cancel-fired'),
+    });
+    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+    const first = await poll();
+    await svc.respondWorkflowTaskCompleted({
+      namespace,
+      taskToken: first.taskToken,
+      identity: 'raw',
+      commands: [
+        {
+          commandType: CommandType.COMMAND_TYPE_START_TIMER,
+          startTimerCommandAttributes: { timerId: 't1', startToFireTimeout: { nanos: 200_000_000 } },
+        },
+      ],
+    });
+    await handle.signal('wake');
+    const second = await poll();
+    await new Promise((r) => setTimeout(r, 700));
+    await svc.respondWorkflowTaskCompleted({
+      namespace,
+      taskToken: second.taskToken,
+      identity: 'raw',
+      commands: [
+        { commandType: CommandType.COMMAND_TYPE_CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: 't1' } },
+      ],
+    });
+    const types = await eventTypes(handle);
+    expect(types).toContain(EventType.EVENT_TYPE_TIMER_CANCELED);
+    expect(types).not.toContain(EventType.EVENT_TYPE_TIMER_FIRED);
+    expect(types.at(-1)).toBe(EventType.EVENT_TYPE_TIMER_CANCELED);
+    await handle.terminate('test done');
+  });
+
   it('times out a workflow task that is never answered and hands it to another worker', async () => {
     const taskQueue = uid('wft-timeout');
     const handle = await suite.client.workflow.start(echoWorkflow, {
