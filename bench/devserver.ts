@@ -6,7 +6,8 @@
  * update round trip p50/p99 through the SDK client (≤ 20 ms / ≤ 100 ms); server RSS holding 10,000 open workflows
  * each on a 30-day timer (≤ 300 MB); restart time of that persistent server (≤ 10 s); simulated days per wall second
  * of a time-skipped workflow that wakes monthly (≥ 10,000).
- * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS.
+ * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS; BENCH_ONLY picks
+ * sections (throughput, memory, skipping).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -40,6 +41,12 @@ const ZBenchEnv = z.object({
   BENCH_UPDATES: z.coerce.number().int().positive().default(500),
   BENCH_OPEN: z.coerce.number().int().positive().default(10_000),
   BENCH_MONTHS: z.coerce.number().int().positive().default(240),
+  // Comma-separated subset of sections to run: throughput, memory, skipping (default: all three).
+  BENCH_ONLY: z
+    .string()
+    .default('throughput,memory,skipping')
+    .transform((v) => v.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(['throughput', 'memory', 'skipping'])).min(1)),
 });
 type TBenchEnv = z.infer<typeof ZBenchEnv>;
 
@@ -261,9 +268,9 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('./devserver/workflows'),
     logger: new DefaultLogger('ERROR'),
   });
-  await throughputAndUpdates(env, bundle);
-  await memoryAndRestart(env, bundle);
-  await timeSkipping(env, bundle);
+  if (env.BENCH_ONLY.includes('throughput')) await throughputAndUpdates(env, bundle);
+  if (env.BENCH_ONLY.includes('memory')) await memoryAndRestart(env, bundle);
+  if (env.BENCH_ONLY.includes('skipping')) await timeSkipping(env, bundle);
   console.log(
     `\nSummary (load average now: ${loadavg()
       .map((l) => l.toFixed(1))
