@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { type TimerHandle, type VirtualClock } from './clock';
 import { RpcError, invalid, notFound } from './errors';
+import { collectGarbage } from './gc';
 import { TaskQueue } from './matching';
 import {
   CT,
@@ -228,6 +229,7 @@ export class Engine {
   private readonly log: (msg: string) => void;
   readonly searchAttributeTypes = new Map<string, number>();
   private stopped = false;
+  private lastCollectMs = 0;
   readonly standalone: StandaloneActivities;
   private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS / 2).unref();
   private readonly waitTimers = new Set<NodeJS.Timeout>();
@@ -354,11 +356,20 @@ export class Engine {
    * decoded events would dominate memory. They are decoded again on their next workflow task.
    */
   private compactIdle(): void {
-    const cutoff = Date.now() - IDLE_COMPACT_MS;
+    const now = Date.now();
+    const cutoff = now - IDLE_COMPACT_MS;
+    let lastTouched = 0;
     for (const run of this.runs.values()) {
+      lastTouched = Math.max(lastTouched, run.touchedMs);
       if (run.decoded() && run.touchedMs < cutoff && run.s.wft.state === 'none' && run.historyWaiters.size === 0) {
         run.compact();
       }
+    }
+    // Once per quiet spell (no run changed for IDLE_COMPACT_MS since the last collection), not while busy: a full
+    // collection of a large heap takes tens of milliseconds.
+    if (lastTouched > this.lastCollectMs && lastTouched < cutoff) {
+      this.lastCollectMs = now;
+      collectGarbage();
     }
   }
 

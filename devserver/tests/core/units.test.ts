@@ -1,6 +1,7 @@
 /** Unit tests of the dev server's pure parts: command-line forms, visibility queries, the virtual clock. */
 import { parseArgs } from '../../src/cli';
 import { VirtualClock } from '../../src/clock';
+import { collectGarbage } from '../../src/gc';
 import { matchesQuery, parseQuery } from '../../src/visibility';
 
 describe('command line', () => {
@@ -116,5 +117,15 @@ describe('virtual clock', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(fired).toBe(false);
     clock.stop();
+  });
+});
+
+describe('idle garbage collection', () => {
+  it('collects an object nothing refers to any more', async () => {
+    const ref = (() => new WeakRef({ payload: 'x'.repeat(1000) }))();
+    // A WeakRef's target survives until the end of the job that created it.
+    await new Promise((r) => setImmediate(r));
+    expect(collectGarbage()).toBe(true);
+    expect(ref.deref()).toBeUndefined();
   });
 });

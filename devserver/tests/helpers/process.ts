@@ -45,7 +45,7 @@ export interface TServerProcess {
 /** Spawns `bin/temporal-devserver args…` and waits until `port` accepts connections. */
 export async function spawnServer(args: string[], port: number, timeoutMs = 10_000): Promise<TServerProcess> {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
