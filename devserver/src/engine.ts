@@ -2464,8 +2464,10 @@ export class Engine {
         };
       }
       await this.waitFor(remaining, ctx, (wake) => {
-        r.historyWaiters.add(wake);
-        return () => r.historyWaiters.delete(wake);
+        // A caller waiting for the close event (the client's `result()`) is not woken by every event before it.
+        const waiter = closeOnly ? () => !this.isOpen(r) && wake() : wake;
+        r.historyWaiters.add(waiter);
+        return () => r.historyWaiters.delete(waiter);
       });
     }
   }
