@@ -1,8 +1,8 @@
 /**
  * Replay of committed histories of real task workflows (tests/histories/*.json, recorded from the dev server with
- * RECORD_HISTORIES=1 npx jest tests/workflows, after renaming the previous ones v1-*, v2-* …): today's workflow code must replay every one of them without a
- * non-determinism error, so a change that would break tasks already running fails the build. Use `patched()` for
- * behaviour changes, then record new histories beside the old ones.
+ * RECORD_HISTORIES=1 npx jest tests/workflows, after renaming the previous ones v1-*, v2-* …): today's workflow code
+ * must replay every one of them without a non-determinism error, so a change that would break tasks already running
+ * fails the build. Use `patched()` for behaviour changes, then record new histories beside the old ones.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,24 +22,39 @@ const files = readdirSync(HISTORIES_DIR)
 
 it('has recorded histories of the main lifecycles, from before and after each patch, to replay', () => {
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
-  // v1-*: recorded before the patch 'assign-before-handlers' (replayed, they take the unpatched path).
+  // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; unprefixed:
+  // today's code. Replayed, each takes the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
       'v1-five-year-continue-as-new',
+      'v2-monthly-cycle-closed',
+      'v2-five-year-continue-as-new',
       'monthly-cycle-closed',
       'five-year-continue-as-new',
       'cascade-parent',
       'look-back-rebound',
     ]),
   );
-  // The patch leaves its marker in new histories only.
-  const markers = (file: string) =>
-    (JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as { events: { eventType: string }[] }).events.filter(
-      (e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED',
+  const events = (file: string) =>
+    (
+      JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
+        events: { eventType: string; markerRecordedEventAttributes?: { markerName: string } }[];
+      }
+    ).events;
+  const count = (file: string, type: string, marker?: string) =>
+    events(file).filter(
+      (e) => e.eventType === type && (!marker || e.markerRecordedEventAttributes?.markerName === marker),
     ).length;
-  expect(markers('monthly-cycle-closed.run1.json')).toBe(1);
-  expect(markers('v1-monthly-cycle-closed.run1.json')).toBe(0);
+  const MARKER = 'EVENT_TYPE_MARKER_RECORDED';
+  // Each patch leaves its marker in the histories recorded after it only.
+  expect(count('v1-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(0);
+  expect(count('v2-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(1);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
+  // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
+  expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
+  expect(count('monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_local_activity')).toBeGreaterThan(0);
 });
 
 it('replays every committed history with the current workflow code', async () => {
