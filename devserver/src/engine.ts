@@ -131,6 +131,10 @@ export interface CallContext {
   onCancel: (fn: () => void) => () => void;
 }
 
+function isTimerFired(e: { type: number }): boolean {
+  return e.type === ET.EVENT_TYPE_TIMER_FIRED;
+}
+
 function encodeToken(t: TaskToken): Buffer {
   return Buffer.from(JSON.stringify(t));
 }
@@ -514,10 +518,7 @@ export class Engine {
   /** Removes a held TimerFired for `timerId`; returns its timer's started event id, or undefined if none is held. */
   private takeBufferedTimerFired(run: Run, timerId: string): number | undefined {
     const i = run.s.buffered.findIndex(
-      (b) =>
-        b.events.length === 1 &&
-        b.events[0].type === ET.EVENT_TYPE_TIMER_FIRED &&
-        b.events[0].attrs.timerId === timerId,
+      (b) => b.events.length === 1 && isTimerFired(b.events[0]) && b.events[0].attrs.timerId === timerId,
     );
     if (i < 0) return undefined;
     const [entry] = run.s.buffered.splice(i, 1);
@@ -1135,7 +1136,16 @@ export class Engine {
         throw invalid(invalidReason.message);
       }
       const pendingUpdates = Object.values(s.updates).some((u) => u.state === 'admitted');
-      if (closingIndex >= 0 && (s.buffered.length > 0 || pendingUpdates)) {
+      // A TimerFired held for a timer this completion cancels is dropped (see CANCEL_TIMER), so it does not count.
+      const cancelled = new Set(
+        commands
+          .filter((c) => c.commandType === CT.COMMAND_TYPE_CANCEL_TIMER)
+          .map((c) => c.cancelTimerCommandAttributes?.timerId as string),
+      );
+      const unseen = s.buffered.filter(
+        (b) => !(b.events.length === 1 && isTimerFired(b.events[0]) && cancelled.has(b.events[0].attrs.timerId)),
+      );
+      if (closingIndex >= 0 && (unseen.length > 0 || pendingUpdates)) {
         // New events arrived while the task ran: the workflow must see them before it may close.
         this.failWft(
           run,

@@ -192,6 +192,53 @@ describe('workflow tasks', () => {
     await handle.terminate('test done');
   });
 
+  it('lets a workflow task that cancels a timer fired meanwhile also complete the workflow', async () => {
+    const svc = suite.client.workflowService;
+    const namespace = suite.client.options.namespace;
+    const taskQueue = uid('cancel-fired-close');
+    const CommandType = temporal.api.enums.v1.CommandType;
+    const handle = await suite.client.workflow.start('rawTimerWorkflow', {
+      taskQueue,
+      workflowId: uid('cancel-close'),
+    });
+    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+    const first = await poll();
+    await svc.respondWorkflowTaskCompleted({
+      namespace,
+      taskToken: first.taskToken,
+      identity: 'raw',
+      commands: [
+        {
+          commandType: CommandType.COMMAND_TYPE_START_TIMER,
+          startTimerCommandAttributes: { timerId: 't1', startToFireTimeout: { nanos: 200_000_000 } },
+        },
+      ],
+    });
+    await handle.signal('wake');
+    const second = await poll();
+    await new Promise((r) => setTimeout(r, 700));
+    // As in Temporal: the held TimerFired is dropped by the cancel, so nothing unseen blocks the close.
+    await svc.respondWorkflowTaskCompleted({
+      namespace,
+      taskToken: second.taskToken,
+      identity: 'raw',
+      commands: [
+        { commandType: CommandType.COMMAND_TYPE_CANCEL_TIMER, cancelTimerCommandAttributes: { timerId: 't1' } },
+        {
+          commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+          completeWorkflowExecutionCommandAttributes: {},
+        },
+      ],
+    });
+    const types = await eventTypes(handle);
+    expect(types).not.toContain(EventType.EVENT_TYPE_TIMER_FIRED);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    expect(types.slice(-2)).toEqual([
+      EventType.EVENT_TYPE_TIMER_CANCELED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    ]);
+  });
+
   it('times out a workflow task that is never answered and hands it to another worker', async () => {
     const taskQueue = uid('wft-timeout');
     const handle = await suite.client.workflow.start(echoWorkflow, {
