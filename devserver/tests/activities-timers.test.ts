@@ -12,6 +12,7 @@ import {
   cancelSignal,
   cancellableTimerWorkflow,
   conditionTimeoutWorkflow,
+  localActivitiesWorkflow,
   monthlyWorkflow,
   runActivityWorkflow,
   sleepWorkflow,
@@ -228,6 +229,26 @@ describe('activities: cancellation', () => {
     const types = (await handle.fetchHistory()).events?.map((e) => e.eventType) ?? [];
     expect(types).toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED);
     expect(types).toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED);
+    toReplay.push(handle);
+  });
+});
+
+describe('local activities', () => {
+  it('records local activities as markers, retried in the worker', async () => {
+    const key = uid('local');
+    const handle = await suite.client.workflow.start(localActivitiesWorkflow, {
+      taskQueue: suite.taskQueue,
+      workflowId: key,
+      args: [key, 50],
+    });
+    expect(await handle.result()).toEqual([3, 'finished']);
+    expect(recorder.attempts.get(`${key}:flaky`)?.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const types = events.map((e) => e.eventType);
+    expect(types).not.toContain(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(markers).toHaveLength(2);
     toReplay.push(handle);
   });
 });

@@ -13,6 +13,7 @@ import {
   defineSignal,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
 } from '@temporalio/workflow';
@@ -140,4 +141,14 @@ export async function timerDuringActivityWorkflow(): Promise<boolean> {
   ]);
   await activity;
   return timerFired;
+}
+
+/** Runs `flaky` (fails twice) then `slow` as local activities. */
+export async function localActivitiesWorkflow(key: string, slowMs: number): Promise<[number, string]> {
+  const acts = proxyLocalActivities<TestActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '10ms', maximumAttempts: 5 },
+  });
+  const attempt = await acts.flaky(`${key}:flaky`, 2);
+  return [attempt, await acts.slow(`${key}:slow`, slowMs)];
 }
