@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createTasks } from '../api/tasks/create';
 import { createDb, type Db } from '../db/client';
@@ -39,6 +40,11 @@ export interface TSimulationOptions {
   /** Decisions in flight at once (each is a workflow update). */
   concurrency?: number;
   log?: (line: string) => void;
+  /**
+   * A time-skipping environment to run on (e.g. a dev server in its own process, as the benchmark does, so that its
+   * memory is measured apart); the caller keeps it. Default: an in-process dev server started and stopped here.
+   */
+  testEnv?: TestWorkflowEnvironment;
 }
 
 export interface TMonthSummary {
@@ -58,6 +64,9 @@ export interface TSimulationResult {
   totals: { tasks: number; closed: number; open: number; notices: number; auditEvents: number };
   wallMs: number;
   decisions: number;
+  /** State queries sent (one per task per month). */
+  queries: number;
+  workflowIds: string[];
 }
 
 type Handle = WorkflowHandle<typeof taskLifecycle>;
@@ -95,11 +104,14 @@ export async function runSimulation(options: TSimulationOptions): Promise<TSimul
   const url = `file:${path.join(dir, 'sim.db')}`;
   await migrateDeploy(url);
   const db = createDb(url);
-  const { testEnv, teardown } = await createTestEnvironment();
+  const own = options.testEnv ? undefined : await createTestEnvironment();
+  const testEnv = options.testEnv ?? own?.testEnv;
+  if (!testEnv) throw new Error('no time-skipping environment');
   const taskQueue = `simulate-${randomUUID()}`;
   const worker = await createTaskWorker({ connection: testEnv.nativeConnection, taskQueue, deps: { db } });
   const running = worker.run();
   let decisions = 0;
+  let queries = 0;
 
   try {
     const nowIso = async () => new Date(await testEnv.currentTimeMs()).toISOString();
@@ -165,6 +177,7 @@ export async function runSimulation(options: TSimulationOptions): Promise<TSimul
       // Act a few days before the due day (after the reminder), then let the due day pass.
       await sleepUntil(testEnv, nowIso, new Date(Date.parse(dueInstant(period, policy.reportDueDay)) - 2 * 86_400_000));
       const states = await pool(tasks, concurrency, (t) => t.handle.query(taskStateQuery));
+      queries += tasks.length;
       await pool(tasks, concurrency, async (t) => {
         const state = states[t.index]!;
         const sent = await actForMonth(t, state, period, month, options.seed, office, leader);
@@ -188,11 +201,13 @@ export async function runSimulation(options: TSimulationOptions): Promise<TSimul
       totals: { tasks: tasks.length, closed, open: tasks.length - closed, notices, auditEvents },
       wallMs: Date.now() - started,
       decisions,
+      queries,
+      workflowIds: tasks.map((t) => t.handle.workflowId),
     };
   } finally {
     worker.shutdown();
     await running;
-    await teardown();
+    await own?.teardown();
     await db.$disconnect();
     fs.rmSync(dir, { recursive: true, force: true });
   }
