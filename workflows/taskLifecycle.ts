@@ -36,6 +36,7 @@ import {
   deadlineInstant,
   lookBackAt,
   escalationStepsDue,
+  type DecideContext,
   type TaskCommand,
   type TaskEvent,
   type TaskState,
@@ -131,6 +132,7 @@ const MAX_HISTORY_EVENTS = 1500;
 /** Patch IDs: each gates a behaviour change so that tasks already running replay as they were recorded. */
 export const ASSIGN_BEFORE_HANDLERS_PATCH = 'assign-before-handlers';
 export const LOCAL_PROJECTION_PATCH = 'local-projection';
+export const FIRST_SIGNER_NOT_APPLICANT_PATCH = 'first-signer-not-applicant';
 
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
@@ -138,6 +140,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   const workflowId = workflowInfo().workflowId;
   // Decided once per run, first thing: a run recorded before the patch keeps its activity tasks to the end.
   const { projectTaskEvents, notify } = patched(LOCAL_PROJECTION_PATCH) ? local : remote;
+  // Likewise per run: a run recorded before the rule replays the applications it accepted then.
+  const legacy = patched(FIRST_SIGNER_NOT_APPLICANT_PATCH) ? undefined : { firstSignerMayApply: true };
   let state: TaskState = input.carried?.state ?? initialState(stateInput(input));
   let seq = input.carried?.seq ?? 0;
   const done = new Set(input.carried?.done ?? []);
@@ -150,7 +154,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   let lastNotifiedParentStatus: TaskState['status'] = input.carried ? state.status : 'ASSIGNED';
 
   const now = (): string => new Date().toISOString();
-  const ctx = () => ({ now: now(), policy: input.policy });
+  const ctx = (): DecideContext => ({ now: now(), policy: input.policy, ...(legacy ? { legacy } : {}) });
 
   function decideOrThrow(command: TaskCommand): TaskEvent[] {
     const result = decide(state, command, ctx());

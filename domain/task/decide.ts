@@ -247,6 +247,15 @@ function decideRequestClosure(
 ): Events {
   const refused = requireUnit(state, c.actor, 'apply for close-out');
   if (refused) return refused;
+  // Nobody signs off their own application, so an application by the first level's signer (the unit head, by
+  // default) could never pass level 1: the unit's staff applies and the head confirms it by signing.
+  const first = state.signOffChain[0];
+  if (first && !ctx.legacy?.firstSignerMayApply && matchesLevel(c.actor, first)) {
+    return notAuthorized(
+      `the ${first.role} signs level 1 (${first.name}) of every close-out application and so may not file one: ` +
+        `the unit's staff applies`,
+    );
+  }
   if (state.status === 'ASSIGNED') return invalidTransition('acknowledge the task before applying for close-out');
   const notWorking = requireStatus(state, ['IN_PROGRESS', 'OVERDUE'], 'apply for close-out');
   if (notWorking) return notWorking;

@@ -319,4 +319,12 @@ export interface DecideContext {
   /** The decision's instant (ISO); the domain never reads a clock. */
   now: string;
   policy: TCampaignPolicy;
+  /**
+   * Rules added while tasks were already running, switched off for a run that started before them (the workflow
+   * decides with its patches; see workflows/taskLifecycle.ts). Absent: every rule applies.
+   */
+  legacy?: {
+    /** Before 'first-signer-not-applicant': the first level's signer could file an application, then not sign it. */
+    firstSignerMayApply?: boolean;
+  };
 }

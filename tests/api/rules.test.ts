@@ -112,10 +112,30 @@ describe('authorization', () => {
     expect(await snapshot(taskId)).toEqual(before);
   });
 
-  it('When the applicant signs their own application, then the answer is 403 and nothing changes', async () => {
-    const taskId = await inClosure(cast.medicalHead);
+  it('When the unit head applies for close-out, then the answer is 403 and nothing changes (the head signs level 1)', async () => {
+    const taskId = await createTask();
+    expect((await as(stack.app, cast.medicalStaff).post(`/api/tasks/${taskId}/acknowledge`)).status).toBe(200);
     const before = await snapshot(taskId);
-    const res = await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' });
+    const res = await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/closure`, { summary: '已完成整改' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toMatch(/level 1/);
+    expect(await snapshot(taskId)).toEqual(before);
+  });
+
+  it('When the applicant holds a later level as a deputy and signs their own application, then the answer is 403 and nothing changes', async () => {
+    const taskId = await inClosure(cast.medicalStaff);
+    expect(
+      (await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' })).status,
+    ).toBe(200);
+    const delegated = await as(stack.app, cast.office).post('/api/delegations', {
+      taskId,
+      toUserId: cast.medicalStaff.userId,
+      from: '2000-01-01',
+      to: '2099-12-31',
+    });
+    expect(delegated.status).toBe(201);
+    const before = await snapshot(taskId);
+    const res = await as(stack.app, cast.medicalStaff).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toMatch(/own application/);
     expect(await snapshot(taskId)).toEqual(before);

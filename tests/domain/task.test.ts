@@ -239,11 +239,33 @@ describe('close-out sign-off', () => {
     run.refuse({ type: 'signOff', actor: leader, decision: 'approve' }, 'InvalidTransition');
   });
 
-  it('nobody signs off their own application', () => {
+  it("the first level's signer may not file an application, which they could never sign (the staff applies)", () => {
     const run = new Run(newTask());
     run.do({ type: 'acknowledge', actor: head });
+    run.refuse(
+      { type: 'requestClosure', actor: head, summary: 'done', applicationId: 'a' },
+      'NotAuthorized',
+      'level 1',
+    );
+    run.do({ type: 'requestClosure', actor: staff, summary: 'done', applicationId: 'a' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+  });
+
+  it("a run from before that rule (ctx.legacy) still accepts the head's application, as it was recorded", () => {
+    const run = new Run(newTask());
+    run.do({ type: 'acknowledge', actor: head });
+    run.legacy = { firstSignerMayApply: true };
     run.do({ type: 'requestClosure', actor: head, summary: 'done', applicationId: 'a' });
     run.refuse({ type: 'signOff', actor: head, decision: 'approve' }, 'NotAuthorized', 'own application');
+  });
+
+  it('nobody signs off their own application, not even as a deputy', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.do({ type: 'delegate', actor: head, toUserId: staff.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do({ type: 'requestClosure', actor: staff, summary: 'done', applicationId: 'a' });
+    run.refuse({ type: 'signOff', actor: staff, decision: 'approve' }, 'NotAuthorized', 'own application');
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
   });
 
   it('any level may return it with a reason, back to IN_PROGRESS; a new application starts at level 1', () => {
@@ -543,6 +565,20 @@ describe('reassignment and delegation', () => {
 
   it('a deputy may not sign off an application made by their principal', () => {
     const run = new Run(newTask()).at('2021-03-15 09:00');
+    const deputyOfficer = { userId: 'deputy-officer', role: 'unit_staff' as const, unitId: LEAD_UNIT };
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do({ type: 'requestClosure', actor: staff, summary: 's', applicationId: 'a' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    // The applicant (staff) holds level 2 for a while through a delegation: signing it would be signing their own.
+    run.do({ type: 'delegate', actor: officer, toUserId: staff.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.refuse({ type: 'signOff', actor: staff, decision: 'approve' }, 'NotAuthorized', 'own application');
+    run.do({ type: 'delegate', actor: officer, toUserId: deputyOfficer.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.do({ type: 'signOff', actor: deputyOfficer, decision: 'approve' });
+  });
+
+  it('a deputy may not sign for a principal who applied (a run from before the first-signer rule)', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.legacy = { firstSignerMayApply: true };
     const deputyHead = { userId: 'deputy-head', role: 'unit_staff' as const, unitId: LEAD_UNIT };
     run.do({ type: 'delegate', actor: head, toUserId: deputyHead.userId, from: '2021-03-15', to: '2021-12-31' });
     run.do({ type: 'acknowledge', actor: head });

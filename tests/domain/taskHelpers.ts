@@ -4,6 +4,7 @@ import {
   applyCommand,
   initialState,
   type Actor,
+  type DecideContext,
   type TaskCommand,
   type TaskEvent,
   type TaskState,
@@ -52,6 +53,8 @@ export function sh(local: string): string {
 
 export class Run {
   events: TaskEvent[] = [];
+  /** Rules switched off, as for a workflow run recorded before them. */
+  legacy: DecideContext['legacy'];
   constructor(
     public state: TaskState,
     public now = sh('2021-03-11 09:00'),
@@ -65,7 +68,11 @@ export class Run {
 
   /** Applies a command that must be accepted; returns its events. */
   do(command: TaskCommand): TaskEvent[] {
-    const result = applyCommand(this.state, command, { now: this.now, policy: this.pol });
+    const result = applyCommand(this.state, command, {
+      now: this.now,
+      policy: this.pol,
+      ...(this.legacy ? { legacy: this.legacy } : {}),
+    });
     if (!result.ok) throw new Error(`${command.type} refused: ${result.error.type}: ${result.error.message}`);
     this.state = result.value.state;
     this.events.push(...result.value.events);
@@ -75,7 +82,11 @@ export class Run {
   /** Applies a command that must be refused with `type`; asserts nothing changed. */
   refuse(command: TaskCommand, type: string, messagePart?: string): void {
     const before = JSON.stringify(this.state);
-    const result = applyCommand(this.state, command, { now: this.now, policy: this.pol });
+    const result = applyCommand(this.state, command, {
+      now: this.now,
+      policy: this.pol,
+      ...(this.legacy ? { legacy: this.legacy } : {}),
+    });
     if (result.ok) throw new Error(`${command.type} was accepted, expected ${type}`);
     expect(result.error.type).toBe(type);
     if (messagePart) expect(result.error.message).toContain(messagePart);

@@ -22,14 +22,17 @@ const files = readdirSync(HISTORIES_DIR)
 
 it('has recorded histories of the main lifecycles, from before and after each patch, to replay', () => {
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
-  // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; unprefixed:
-  // today's code. Replayed, each takes the path it was recorded with.
+  // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
+  // that, before 'first-signer-not-applicant'; unprefixed: today's code. Replayed, each takes the path it was recorded
+  // with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
       'v1-five-year-continue-as-new',
       'v2-monthly-cycle-closed',
       'v2-five-year-continue-as-new',
+      'v3-monthly-cycle-closed',
+      'v3-five-year-continue-as-new',
       'monthly-cycle-closed',
       'five-year-continue-as-new',
       'cascade-parent',
@@ -50,9 +53,11 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   // Each patch leaves its marker in the histories recorded after it only.
   expect(count('v1-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(0);
   expect(count('v2-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(1);
-  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
+  expect(count('v3-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
+  expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
   expect(count('monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
   expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_local_activity')).toBeGreaterThan(0);
 });
