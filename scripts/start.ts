@@ -5,7 +5,7 @@
  *   written to data/demo-users.json.
  * - Production shape: with TEMPORAL_ADDRESS and DATABASE_URL set, it connects to a real Temporal cluster and
  *   PostgreSQL instead, and nothing of devserver/ is started. ROLE=api or ROLE=worker runs one half only (as
- *   docker-compose does).
+ *   docker-compose does); a worker alone answers GET /health on PORT.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { createApp } from '../api/app';
 import { createDb } from '../db/client';
 import { migrateDeploy } from '../db/migrate';
 import { createTaskWorker } from '../worker';
+import { createWorkerHealthServer } from '../worker/health';
 import { seedDemo } from './seed-demo';
 
 const ZEnv = z.object({
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
       await workerConnection.close();
     });
     console.log('[start] worker polling');
+    if (env.ROLE === 'worker') {
+      // Alone, the worker has no API to be probed through: it answers GET /health on PORT itself.
+      const health = createWorkerHealthServer({ db, workerState: () => worker.getState() });
+      health.listen(env.PORT, () => console.log(`[start] worker health on http://localhost:${env.PORT}/health`));
+      stops.unshift(() => new Promise<void>((resolve) => health.close(() => resolve())));
+    }
   }
 
   if (env.ROLE !== 'worker') {
