@@ -1,6 +1,7 @@
 /**
  * Conformance: timers (time-skipped, cancelled), activities with retry policies and backoff, schedule-to-close /
- * start-to-close / heartbeat timeouts, heartbeat details, cancellation delivered to the activity.
+ * start-to-close / heartbeat timeouts, heartbeat details, cancellation delivered to the activity; local activities,
+ * also longer than the workflow task timeout (workflow-task heartbeats).
  */
 import { Context } from '@temporalio/activity';
 import { type WorkflowHandle } from '@temporalio/client';
@@ -249,6 +250,26 @@ describe('local activities', () => {
     expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
     const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     expect(markers).toHaveLength(2);
+    toReplay.push(handle);
+  });
+});
+
+describe('local activities longer than the workflow task timeout', () => {
+  it('keeps the workflow task alive with heartbeat completions (forceCreateNewWorkflowTask) until the local activity ends', async () => {
+    const key = uid('local-long');
+    const handle = await suite.client.workflow.start(localActivitiesWorkflow, {
+      taskQueue: suite.taskQueue,
+      workflowId: key,
+      args: [key, 2500],
+      workflowTaskTimeout: '1s',
+    });
+    expect(await handle.result()).toEqual([3, 'finished']);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const types = events.map((e) => e.eventType);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    // One task to start, at least two heartbeats while the 2.5 s local activity runs (every ~0.8 s), one to finish.
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED).length).toBeGreaterThanOrEqual(3);
     toReplay.push(handle);
   });
 });
