@@ -36,6 +36,15 @@ export function createApp(input: TCreateAppDeps): express.Express {
   // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
   app.use('/api', authenticate(deps.db));
   // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.
+  // Bodies are JSON: one sent as anything else would otherwise arrive as no body at all and be refused as such.
+  app.use('/api', (req, _res, next) => {
+    const length = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+    if (hasBody && !req.is('application/json')) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be JSON (Content-Type: application/json)');
+    }
+    next();
+  });
   app.use(express.json({ limit: '1mb' }));
   app.use('/api', campaignsRouter(deps), tasksRouter(deps), delegationsRouter(deps), inboxRouter(deps));
   app.use((req) => {

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
 } as const;
 
 export type TErrorCode = keyof typeof ERROR_STATUS;
@@ -69,6 +71,8 @@ export function toAppError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) return AppError.validation('Invalid request', err.issues);
   if (isMalformedJson(err)) return AppError.validation('Malformed JSON body');
+  const client = clientRequestError(err);
+  if (client) return client;
   if (err instanceof WorkflowNotFoundError) return AppError.notFound('Task workflow not found');
   if (err instanceof WorkflowExecutionAlreadyStartedError) return AppError.conflict('Workflow already started');
   if (err instanceof WorkflowUpdateFailedError) {
@@ -98,6 +102,32 @@ function isMalformedJson(err: unknown): boolean {
     (err as { type?: unknown }).type === 'entity.parse.failed' &&
     (err as { status?: unknown }).status === 400
   );
+}
+
+/**
+ * Errors of the request itself raised before any route runs: body-parser's (too large, unsupported encoding or
+ * charset, aborted) and the router's (a path parameter that is not valid percent-encoding). They carry an HTTP
+ * status and, being meant for the client (`expose`), a message that is safe to return.
+ */
+function clientRequestError(err: unknown): AppError | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { status, expose, message, limit } = err as {
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+    limit?: unknown;
+  };
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null;
+  const text = typeof message === 'string' && message ? message : 'Bad request';
+  if (status === 413) {
+    return new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `Request body too large${typeof limit === 'number' ? ` (the limit is ${limit} bytes)` : ''}`,
+    );
+  }
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', text);
+  if (status === 400 && (expose === true || err instanceof URIError)) return AppError.validation(text);
+  return null;
 }
 
 export interface TErrorLogger {

@@ -27,6 +27,8 @@ describe('error middleware', () => {
     ['FORBIDDEN', 403],
     ['NOT_FOUND', 404],
     ['CONFLICT', 409],
+    ['PAYLOAD_TOO_LARGE', 413],
+    ['UNSUPPORTED_MEDIA_TYPE', 415],
   ] as const)('When a route throws AppError %s, then the answer is %d with that code', async (code, status) => {
     const res = await request(appThrowing(new AppError(code, 'why'))).post('/boom');
     expect(res.status).toBe(status);
@@ -48,6 +50,41 @@ describe('error middleware', () => {
       .send('{"name": ');
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({ code: 'VALIDATION', message: 'Malformed JSON body' });
+  });
+
+  it('When the body is larger than the parser allows, then the answer is 413 with the limit', async () => {
+    const res = await request(appThrowing(new Error('never reached')))
+      .post('/boom')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ text: 'a'.repeat(200_000) }));
+    expect(res.status).toBe(413);
+    expect(res.body.error).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'Request body too large (the limit is 102400 bytes)',
+    });
+  });
+
+  it('When the body comes in an encoding the parser does not know, then the answer is 415', async () => {
+    const res = await request(appThrowing(new Error('never reached')))
+      .post('/boom')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', 'compress')
+      .send('{}');
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('When a path parameter is not valid percent-encoding, then the answer is 400, not 500', async () => {
+    const logged: unknown[] = [];
+    const app = express();
+    app.get('/items/:id', (_req, res) => {
+      res.json({});
+    });
+    app.use(errorMiddleware({ error: (message) => logged.push(message) }));
+    const res = await request(app).get('/items/%E0%A4%A');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('VALIDATION');
+    expect(logged).toEqual([]);
   });
 
   it('When the workflow does not exist, then the answer is 404', async () => {

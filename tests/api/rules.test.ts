@@ -217,6 +217,25 @@ describe('bad input', () => {
     expect(res.body.error.message).toBe('Malformed JSON body');
   });
 
+  it('When a body is sent as something other than JSON, then the answer is 415, not a misleading 400', async () => {
+    const res = await request(stack.app)
+      .post('/api/campaigns')
+      .set('Authorization', `Bearer ${cast.office.token}`)
+      .set('Content-Type', 'text/plain')
+      .send('name=x');
+    expect(res.status).toBe(415);
+    expect(res.body.error).toEqual({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'Request bodies must be JSON (Content-Type: application/json)',
+    });
+    // A decision that takes no body (acknowledge) needs no Content-Type.
+    const taskId = await createTask();
+    const ack = await request(stack.app)
+      .post(`/api/tasks/${taskId}/acknowledge`)
+      .set('Authorization', `Bearer ${cast.medicalStaff.token}`);
+    expect(ack.status).toBe(200);
+  });
+
   it('When a report is returned without a reason, then the answer is 400', async () => {
     const taskId = await createTask();
     const res = await as(stack.app, cast.office).post(`/api/tasks/${taskId}/reports/2024-01/review`, {
