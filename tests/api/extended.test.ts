@@ -1,6 +1,6 @@
 /**
  * The lifecycle additions through the API on the real stack: extensions (approved and refused), reassignment,
- * delegated sign-off, cascade into city tasks, urging, overdue tasks and the traffic light.
+ * delegated sign-off, cascade into city tasks, urging, overdue tasks and the traffic light; reading campaigns.
  */
 import { as, assigned, demoCast, eventually, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
@@ -34,6 +34,53 @@ async function acknowledged(overrides: Record<string, unknown> = {}) {
   expect((await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/acknowledge`)).status).toBe(200);
   return id;
 }
+
+describe('campaigns', () => {
+  it('When campaigns are read, then each caller sees those of its scope, with the policy in force', async () => {
+    const created = await as(stack.app, cast.office).post('/api/campaigns', {
+      name: '省生态环境保护督察反馈问题整改',
+      kind: 'ducha',
+      inspectingBody: '省生态环境保护督察组',
+      inspectedUnitId: cast.leader.unitId,
+      feedbackDate: '2026-09-30',
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(await stack.db.auditEvent.count({ where: { campaignId: id, action: 'CampaignCreated' } })).toBe(1);
+
+    const listed = await as(stack.app, cast.office).get('/api/campaigns?kind=ducha');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toContainEqual(
+      expect.objectContaining({
+        id,
+        kind: 'ducha',
+        feedbackDate: '2026-09-30',
+        policy: expect.objectContaining({ reportDueDay: 25 }),
+      }),
+    );
+    const otherKind = await as(stack.app, cast.office).get('/api/campaigns?kind=xuncha');
+    expect(otherKind.body.items.map((c: { id: string }) => c.id)).not.toContain(id);
+
+    // A department sees a campaign once it has a task in it; another city's department never does.
+    expect((await as(stack.app, cast.medicalStaff).get(`/api/campaigns/${id}`)).status).toBe(403);
+    const task = await as(stack.app, cast.office).post(
+      `/api/campaigns/${id}/tasks`,
+      taskBody(cast.medicalStaff.unitId, cast.leader.userId),
+    );
+    expect(task.status).toBe(201);
+    const detail = await as(stack.app, cast.medicalStaff).get(`/api/campaigns/${id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ id, name: '省生态环境保护督察反馈问题整改', taskCount: 1 });
+    const theirs = await as(stack.app, cast.medicalStaff).get('/api/campaigns');
+    expect(theirs.body.items.map((c: { id: string }) => c.id)).toContain(id);
+    const others = await as(stack.app, cast.cityBStaff).get('/api/campaigns');
+    expect(others.body.items.map((c: { id: string }) => c.id)).not.toContain(id);
+
+    expect((await as(stack.app, cast.office).get('/api/campaigns/no-such-campaign')).status).toBe(404);
+    expect((await as(stack.app, cast.office).get('/api/campaigns?pageSize=0')).status).toBe(400);
+    expect((await as(stack.app, cast.office).get('/api/campaigns?kind=other')).status).toBe(400);
+  });
+});
 
 describe('deadline extensions', () => {
   it('When the office and then the leader approve an extension, then the deadline moves and the audit shows both dates', async () => {
