@@ -77,9 +77,10 @@ zg_pg_start() {
     cat "$dir/initdb.log"
     return 1
   }
-  # fsync off: a throwaway test cluster trades durability for speed on a slow disk.
+  # fsync off: a throwaway test cluster trades durability for speed on a slow disk. Autovacuum off: its workers run
+  # as the superuser, and one that starts on a test database makes the tests' DROP DATABASE … WITH (FORCE) fail.
   zg_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off -c autovacuum=off -c max_connections=200" \
     >/dev/null || {
     cat "$dir/server.log"
     return 1

@@ -82,6 +82,26 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * Drops a test database. FORCE ends the sessions still connected to it, but a non-superuser may not end another
+ * role's (an autovacuum worker that just started on it, say): retried briefly, then left for the throwaway cluster
+ * to take with it, since a leftover test database is no test failure.
+ */
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      return;
+    } catch (error) {
+      if (attempt >= 5) {
+        console.warn(`test database ${name} not dropped: ${(error as Error).message}`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
 type TPgliteLease = { url: string; busy: boolean; stop(): Promise<void> };
 const pgliteServers: TPgliteLease[] = [];
 
@@ -140,7 +160,7 @@ export async function createPostgresTestDb(): Promise<TTestDb> {
   const name = `zhenggai_test_${crypto.randomBytes(6).toString('hex')}`;
   await adminQuery(serverUrl, `CREATE DATABASE "${name}"`);
   const url = withDatabase(serverUrl, name);
-  const drop = () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  const drop = () => dropDatabase(serverUrl, name);
   try {
     await migrateDeploy(url);
   } catch (error) {
