@@ -472,18 +472,28 @@ export class Engine {
 
   /** Appends one event to history now. */
   private append(run: Run, type: number, attrs: Obj): Obj {
-    const id = run.size() + 1;
-    const ev: Obj = {
-      eventId: id,
-      eventTime: tsFromMs(this.now()),
-      eventType: type,
-      taskId: id,
-      [attrFieldByType.get(type) as string]: prune(attrs),
-    };
+    const w = run.s.wft;
+    if (w.transient && w.state === 'scheduled') {
+      // Another event must be written while a transient task waits: the task becomes a written one first.
+      const scheduled = w.transient;
+      w.transient = undefined;
+      this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, scheduled);
+    }
+    const ev = this.eventOf(run.size() + 1, type, attrs, this.now());
     run.history.push(ev);
     this.markDirty(run);
     for (const w of [...run.historyWaiters]) w();
     return ev;
+  }
+
+  private eventOf(id: number, type: number, attrs: Obj, atMs: number): Obj {
+    return {
+      eventId: id,
+      eventTime: tsFromMs(atMs),
+      eventType: type,
+      taskId: id,
+      [attrFieldByType.get(type) as string]: prune(attrs),
+    };
   }
 
   /** Writes events coming from outside the workflow task (signals, completions, ...), or holds them while one runs. */
@@ -937,15 +947,36 @@ export class Engine {
   private scheduleWft(run: Run): void {
     const s = run.s;
     const sticky = !!s.sticky;
-    const ev = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, {
+    const attrs = {
       taskQueue: sticky
         ? { name: s.sticky?.queue, kind: enums.TaskQueueKind.TASK_QUEUE_KIND_STICKY, normalName: s.taskQueue }
         : { name: s.taskQueue, kind: EMPTY_TASK_QUEUE_KIND },
       startToCloseTimeout: durFromMs(s.taskTimeoutMs),
       attempt: s.wft.attempt,
-    });
-    s.wft = { ...s.wft, state: 'scheduled', scheduledEventId: ev.eventId, startedEventId: 0, sticky };
+    };
+    if (s.wft.attempt > 1) {
+      // A retry after a failure or timeout: transient (see WftState.transient), its event id reserved.
+      s.wft = {
+        ...s.wft,
+        state: 'scheduled',
+        scheduledEventId: run.size() + 1,
+        startedEventId: 0,
+        sticky,
+        transient: attrs,
+      };
+    } else {
+      const ev = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, attrs);
+      s.wft = {
+        ...s.wft,
+        state: 'scheduled',
+        scheduledEventId: ev.eventId,
+        startedEventId: 0,
+        sticky,
+        transient: undefined,
+      };
+    }
     s.wft.scheduledMs = this.now();
+    this.markDirty(run);
     this.clock.markBusy(`wft:${s.runId}`);
     this.enqueueWft(run);
   }
@@ -1001,16 +1032,34 @@ export class Engine {
     const s = run.s;
     this.clearTimer(run, 'sticky-timeout');
     const sticky = s.wft.sticky && !!s.sticky;
-    const started = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, {
+    const startedAttrs = {
       scheduledEventId: s.wft.scheduledEventId,
       identity,
       requestId: randomUUID(),
       historySizeBytes: 0,
-    });
+    };
+    // A transient attempt's two events go to the worker only; they are written if the attempt completes.
+    const transientEvents = s.wft.transient
+      ? [
+          this.eventOf(
+            s.wft.scheduledEventId,
+            ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+            s.wft.transient,
+            s.wft.scheduledMs,
+          ),
+          this.eventOf(s.wft.scheduledEventId + 1, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, startedAttrs, this.now()),
+        ]
+      : [];
+    if (s.wft.transient) s.wft.transientStarted = startedAttrs;
+    const startedEventId = s.wft.transient
+      ? s.wft.scheduledEventId + 1
+      : this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, startedAttrs).eventId;
     s.wft.state = 'started';
-    s.wft.startedEventId = started.eventId;
+    s.wft.startedEventId = startedEventId;
     s.wft.startedMs = this.now();
-    const { scheduledEventId, startedEventId } = s.wft;
+    // A transient attempt writes no event, so nothing else marks the run for the store.
+    this.markDirty(run);
+    const { scheduledEventId } = s.wft;
     this.setTimer(run, 'wft-timeout', this.now() + s.taskTimeoutMs, () =>
       this.timeoutWft(run, scheduledEventId, startedEventId),
     );
@@ -1044,7 +1093,7 @@ export class Engine {
       startedEventId,
       attempt: s.wft.attempt,
       backlogCountHint: 0,
-      history: { events: run.history.slice(from) },
+      history: { events: [...run.history.slice(from), ...transientEvents] },
       workflowExecutionTaskQueue: { name: s.taskQueue, kind: EMPTY_TASK_QUEUE_KIND },
       scheduledTime: tsFromMs(s.wft.scheduledMs),
       startedTime: tsFromMs(s.wft.startedMs),
@@ -1156,6 +1205,7 @@ export class Engine {
         throw invalid('UnhandledCommand');
       }
       this.clearTimer(run, 'wft-timeout');
+      this.writeTransientWft(run);
       const completed = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, {
         scheduledEventId: s.wft.scheduledEventId,
         startedEventId: s.wft.startedEventId,
@@ -1168,7 +1218,7 @@ export class Engine {
       const completedId: number = completed.eventId;
       s.lastCompletedStartedEventId = s.wft.startedEventId;
       s.firstWftCompleted = true;
-      s.wft = { ...s.wft, state: 'none', attempt: 1, scheduledEventId: 0, startedEventId: 0 };
+      s.wft = { ...s.wft, state: 'none', attempt: 1, scheduledEventId: 0, startedEventId: 0, transient: undefined };
       const stickyName: string | undefined = req.stickyAttributes?.workerTaskQueue?.name;
       s.sticky = stickyName
         ? {
@@ -1240,9 +1290,29 @@ export class Engine {
     });
   }
 
+  /** Writes a transient attempt's scheduled and started events (at their reserved ids) once it completes. */
+  private writeTransientWft(run: Run): void {
+    const w = run.s.wft;
+    if (!w.transient || !w.transientStarted) return;
+    const scheduled = w.transient;
+    const started = w.transientStarted;
+    w.transient = undefined;
+    w.transientStarted = undefined;
+    const ev = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, scheduled);
+    this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, started);
+    if (ev.eventId !== w.scheduledEventId) {
+      throw new Error(`transient workflow task written at ${ev.eventId}, reserved ${w.scheduledEventId}`);
+    }
+  }
+
   private failWft(run: Run, cause: number, failure: Obj | undefined, identity: string | undefined): void {
     const s = run.s;
     this.clearTimer(run, 'wft-timeout');
+    // A transient attempt that fails leaves no trace in history, as in Temporal: only its attempt count grows.
+    if (s.wft.transient) {
+      this.retryWft(run);
+      return;
+    }
     this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_FAILED, {
       scheduledEventId: s.wft.scheduledEventId,
       startedEventId: s.wft.startedEventId,
@@ -1256,6 +1326,10 @@ export class Engine {
   private timeoutWft(run: Run, scheduledEventId: number, startedEventId: number): void {
     const s = run.s;
     if (!this.isOpen(run) || s.wft.state !== 'started' || s.wft.scheduledEventId !== scheduledEventId) return;
+    if (s.wft.transient) {
+      this.retryWft(run);
+      return;
+    }
     this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, {
       scheduledEventId,
       startedEventId,
@@ -1268,7 +1342,15 @@ export class Engine {
   private retryWft(run: Run): void {
     const s = run.s;
     s.sticky = undefined;
-    s.wft = { ...s.wft, state: 'none', attempt: s.wft.attempt + 1, scheduledEventId: 0, startedEventId: 0 };
+    s.wft = {
+      ...s.wft,
+      state: 'none',
+      attempt: s.wft.attempt + 1,
+      scheduledEventId: 0,
+      startedEventId: 0,
+      transient: undefined,
+      transientStarted: undefined,
+    };
     for (const u of Object.values(s.updates)) if (u.state === 'sent') u.state = 'admitted';
     for (const qid of run.queryIds) {
       const q = this.queries.get(qid);

@@ -60,6 +60,15 @@ export interface WftState {
   sticky: boolean;
   scheduledMs: number;
   startedMs: number;
+  /**
+   * A retry (attempt ≥ 2) after a failed or timed-out task is transient, as in Temporal: its scheduled and started
+   * events are handed to the worker but written only if the attempt completes (or, for the scheduled one, when
+   * another event must be written first); a failed transient attempt writes nothing. Holds the scheduled event's
+   * attributes, and its id is reserved as `scheduledEventId` (always the next event id while it is unwritten).
+   */
+  transient?: Record<string, unknown>;
+  /** The started event's attributes of a transient attempt handed to a worker. */
+  transientStarted?: Record<string, unknown>;
 }
 
 /** Mutable state of one workflow run; everything but `history` is persisted as one JSON snapshot. */

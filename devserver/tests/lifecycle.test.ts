@@ -13,6 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { eventually, replayHandles, startSuite, uid, type TSuite } from './helpers/env';
 import { addItemSignal, finishSignal, itemsQuery } from './workflows/basics';
 import {
+  brokenUntilFinishedWorkflow,
   childCancelWorkflow,
   childFailureWorkflow,
   childResultWorkflow,
@@ -149,6 +150,33 @@ describe('workflow tasks', () => {
     const handle = await suite.client.workflow.start(taskFailsOnceWorkflow, opts('wft-fail'));
     expect(await handle.result()).toBeGreaterThanOrEqual(5);
     expect(await eventTypes(handle)).toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  });
+
+  it('keeps the retries of a failing workflow task out of history (transient attempts), as Temporal does', async () => {
+    const handle = await suite.client.workflow.start(brokenUntilFinishedWorkflow, {
+      ...opts('wft-transient'),
+      workflowTaskTimeout: '1s',
+    });
+    // The SDK reports the first failure; later attempts fail in the worker and time out on the server.
+    await eventually(async () => (await eventTypes(handle)).includes(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
+    const afterFirstFailure = (await eventTypes(handle)).length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await handle.describe()).raw.pendingWorkflowTask?.attempt).toBeGreaterThanOrEqual(3);
+    expect(await eventTypes(handle)).toHaveLength(afterFirstFailure);
+
+    await handle.signal(finishSignal);
+    expect(await handle.result()).toBeGreaterThan(afterFirstFailure);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const types = events.map((e) => e.eventType);
+    expect(types.filter((t) => t === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toHaveLength(1);
+    expect(types).not.toContain(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    expect(events.map((e) => Number(e.eventId))).toEqual(events.map((_, i) => i + 1));
+    const attempts = events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
+      .map((e) => e.workflowTaskScheduledEventAttributes?.attempt);
+    expect(attempts[0]).toBe(1);
+    expect(attempts[attempts.length - 1]).toBeGreaterThanOrEqual(3);
+    toReplay.push(handle);
   });
 
   it('drops a TimerFired held during a workflow task when that task cancels the timer', async () => {

@@ -49,6 +49,20 @@ export async function taskFailsOnceWorkflow(): Promise<number> {
   return workflowInfo().historyLength;
 }
 
+/**
+ * Fails every workflow task with a plain Error until the `finish` signal is in its history, then returns how many
+ * workflow-task attempts the successful one was (a bug fixed from outside, as a redeploy would).
+ */
+export async function brokenUntilFinishedWorkflow(): Promise<number> {
+  let finished = false;
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  await Promise.resolve();
+  if (!finished) throw new Error('broken until the finish signal arrives');
+  return workflowInfo().historyLength;
+}
+
 /** Sleeps on a series of short timers: a long history for pagination tests. */
 export async function manyTimersWorkflow(count: number): Promise<number> {
   for (let i = 0; i < count; i++) {

@@ -11,9 +11,16 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { addItemSignal, collectWorkflow, echoWorkflow, failingWorkflow, taskFailsOnceWorkflow } from './basics';
+import {
+  addItemSignal,
+  brokenUntilFinishedWorkflow,
+  collectWorkflow,
+  echoWorkflow,
+  failingWorkflow,
+  taskFailsOnceWorkflow,
+} from './basics';
 
-export { collectWorkflow, echoWorkflow, failingWorkflow, taskFailsOnceWorkflow };
+export { brokenUntilFinishedWorkflow, collectWorkflow, echoWorkflow, failingWorkflow, taskFailsOnceWorkflow };
 
 /** Runs a child to completion and returns its result. */
 export async function childResultWorkflow(value: string): Promise<string> {
