@@ -37,15 +37,12 @@ async function acknowledged(overrides: Record<string, unknown> = {}) {
 
 describe('campaigns', () => {
   it('When campaigns are read, then each caller sees those of its scope, with the policy in force', async () => {
-    const created = await as(stack.app, cast.office).post('/api/campaigns', {
+    const id = await openCampaign(stack.app, cast.office, cast.leader.unitId, {
       name: '省生态环境保护督察反馈问题整改',
       kind: 'ducha',
       inspectingBody: '省生态环境保护督察组',
-      inspectedUnitId: cast.leader.unitId,
       feedbackDate: '2026-09-30',
     });
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
     expect(await stack.db.auditEvent.count({ where: { campaignId: id, action: 'CampaignCreated' } })).toBe(1);
 
     const listed = await as(stack.app, cast.office).get('/api/campaigns?kind=ducha');
@@ -295,16 +292,13 @@ describe('long-term tasks and look-back', () => {
   // Last in this file: it moves the shared dev server's clock ahead.
   it('When the look-back finds a rebound, then the task reopens with its history and reopen count; a consolidated one is VERIFIED', async () => {
     // A campaign whose policy looks back after one month: the clock then only has to skip five weeks.
-    const res = await as(stack.app, cast.office).post('/api/campaigns', {
+    campaignId = await openCampaign(stack.app, cast.office, cast.leader.unitId, {
       name: '回头看',
       kind: 'xuncha',
       inspectingBody: '省委巡察组',
-      inspectedUnitId: cast.leader.unitId,
       feedbackDate: '2021-03-31',
       policy: { lookBackDelayMonths: 1 },
     });
-    expect(res.status).toBe(201);
-    campaignId = res.body.id;
     const rebound = await signedOff();
     const consolidated = await signedOff();
     await stack.testEnv.sleep('35 days');

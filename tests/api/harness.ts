@@ -87,13 +87,19 @@ export function as(app: Express, user: { token: string }) {
 }
 
 /** Opens a campaign for the province (as its office) and returns its ID. */
-export async function openCampaign(app: Express, office: TDemoUser, provinceUnitId: string): Promise<string> {
+export async function openCampaign(
+  app: Express,
+  office: TDemoUser,
+  provinceUnitId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<string> {
   const res = await as(app, office).post('/api/campaigns', {
     name: '省委第一巡视组反馈意见整改',
     kind: 'xunshi',
     inspectingBody: '省委第一巡视组',
     inspectedUnitId: provinceUnitId,
     feedbackDate: '2020-06-30',
+    ...overrides,
   });
   if (res.status !== 201) throw new Error(`campaign not created: ${res.status} ${JSON.stringify(res.body)}`);
   return (res.body as { id: string }).id;
