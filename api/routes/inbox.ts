@@ -41,10 +41,12 @@ export function inboxRouter(deps: TAppDeps): Router {
     const now = deps.now();
     const nowIso = now.toISOString();
     const scope = await scopeOf(db, actor);
-    // A deputy may act on tasks outside their scope: widen the search only for users someone delegated to.
+    // A deputy may sign for their principal on tasks outside their own scope: for users someone delegated to, the
+    // search also takes the tasks awaiting sign-off (the only action a delegation carries), wherever they are.
     const isDeputy = (await db.delegation.count({ where: { toUserId: actor.userId } })) > 0;
+    const reach = isDeputy ? { OR: [taskScopeWhere(scope), { status: 'CLOSURE_REQUESTED' }] } : taskScopeWhere(scope);
     const candidates = await db.task.findMany({
-      where: { AND: [isDeputy ? {} : taskScopeWhere(scope), { status: { not: 'VERIFIED' } }] },
+      where: { AND: [reach, { status: { not: 'VERIFIED' } }] },
       include: { campaign: { select: { policy: true } } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
