@@ -954,27 +954,19 @@ export class Engine {
       startToCloseTimeout: durFromMs(s.taskTimeoutMs),
       attempt: s.wft.attempt,
     };
-    if (s.wft.attempt > 1) {
-      // A retry after a failure or timeout: transient (see WftState.transient), its event id reserved.
-      s.wft = {
-        ...s.wft,
-        state: 'scheduled',
-        scheduledEventId: run.size() + 1,
-        startedEventId: 0,
-        sticky,
-        transient: attrs,
-      };
-    } else {
-      const ev = this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, attrs);
-      s.wft = {
-        ...s.wft,
-        state: 'scheduled',
-        scheduledEventId: ev.eventId,
-        startedEventId: 0,
-        sticky,
-        transient: undefined,
-      };
-    }
+    // A retry after a failure or timeout is transient (see WftState.transient): its event id is reserved, not written.
+    const transient = s.wft.attempt > 1;
+    const scheduledEventId = transient
+      ? run.size() + 1
+      : this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, attrs).eventId;
+    s.wft = {
+      ...s.wft,
+      state: 'scheduled',
+      scheduledEventId,
+      startedEventId: 0,
+      sticky,
+      transient: transient ? attrs : undefined,
+    };
     s.wft.scheduledMs = this.now();
     this.markDirty(run);
     this.clock.markBusy(`wft:${s.runId}`);
@@ -1086,7 +1078,8 @@ export class Engine {
     }
     const from = sticky ? s.lastCompletedStartedEventId : 0;
     return {
-      taskToken: encodeToken({ k: 'w', r: s.runId, s: scheduledEventId, t: startedEventId }),
+      // The attempt too: successive transient attempts share their (reserved) event ids.
+      taskToken: encodeToken({ k: 'w', r: s.runId, s: scheduledEventId, t: startedEventId, a: s.wft.attempt }),
       workflowExecution: this.execOf(run),
       workflowType: { name: s.workflowType },
       previousStartedEventId: s.lastCompletedStartedEventId,
@@ -1156,7 +1149,8 @@ export class Engine {
       !this.isOpen(run) ||
       w?.state !== 'started' ||
       w.scheduledEventId !== token.s ||
-      w.startedEventId !== token.t
+      w.startedEventId !== token.t ||
+      (token.a !== undefined && w.attempt !== token.a)
     ) {
       throw notFound('Workflow task not found.');
     }

@@ -179,6 +179,62 @@ describe('workflow tasks', () => {
     toReplay.push(handle);
   });
 
+  it("hands transient attempts their events, refuses a stale attempt's completion and writes the one that completes", async () => {
+    // Raw protocol: attempt 1 fails, attempt 2 is left to time out, attempt 3 completes; attempt 2 answers late.
+    const svc = suite.client.workflowService;
+    const namespace = suite.client.options.namespace;
+    const taskQueue = uid('transient-raw');
+    const CommandType = temporal.api.enums.v1.CommandType;
+    const handle = await suite.client.workflow.start('rawTransientWorkflow', {
+      taskQueue,
+      workflowId: uid('transient-raw'),
+      workflowTaskTimeout: '1s',
+    });
+    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+    const first = await poll();
+    await svc.respondWorkflowTaskFailed({ namespace, taskToken: first.taskToken, identity: 'raw' });
+    const second = await poll();
+    const third = await poll();
+    expect([first.attempt, second.attempt, third.attempt]).toEqual([1, 2, 3]);
+    // Both retries see the written history plus their own scheduled/started pair, at the same (reserved) ids.
+    const written = await eventTypes(handle);
+    expect(written).toHaveLength(4);
+    for (const task of [second, third]) {
+      const events = task.history?.events ?? [];
+      expect(events.map((e) => e.eventType).slice(4)).toEqual([
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      ]);
+      expect(events.map((e) => Number(e.eventId))).toEqual([1, 2, 3, 4, 5, 6]);
+    }
+    const complete = (taskToken: Uint8Array | null | undefined) =>
+      svc.respondWorkflowTaskCompleted({
+        namespace,
+        taskToken,
+        identity: 'raw',
+        commands: [
+          {
+            commandType: CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+            completeWorkflowExecutionCommandAttributes: {},
+          },
+        ],
+      });
+    await expect(complete(second.taskToken)).rejects.toMatchObject({ code: 5 });
+    await complete(third.taskToken);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.map((e) => e.eventType)).toEqual([
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    ]);
+    expect(events[4]?.workflowTaskScheduledEventAttributes?.attempt).toBe(3);
+  });
+
   it('drops a TimerFired held during a workflow task when that task cancels the timer', async () => {
     // Raw protocol, so the race is certain: the timer fires while a task is started, then the task cancels it.
     const svc = suite.client.workflowService;
