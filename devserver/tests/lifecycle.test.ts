@@ -7,7 +7,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CancelledFailure, TerminatedFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  CancelledFailure,
+  TerminatedFailure,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { eventually, replayHandles, startSuite, uid, type TSuite } from './helpers/env';
@@ -25,6 +31,7 @@ import {
 } from './workflows/lifecycle';
 
 const EventType = temporal.api.enums.v1.EventType;
+const CommandType = temporal.api.enums.v1.CommandType;
 
 let suite: TSuite;
 const toReplay: WorkflowHandle[] = [];
@@ -43,6 +50,23 @@ const opts = (prefix: string, taskQueue = suite.taskQueue) => ({ taskQueue, work
 
 async function eventTypes(handle: WorkflowHandle): Promise<number[]> {
   return ((await handle.fetchHistory()).events ?? []).map((e) => Number(e.eventType));
+}
+
+/**
+ * Starts a workflow on a task queue no worker polls, for tests that drive the raw protocol themselves (so a race is
+ * certain rather than likely): returns the service, its namespace, the handle and a poll of that queue.
+ */
+async function rawWorkflow(
+  workflowType: string,
+  prefix: string,
+  extra: Pick<WorkflowStartOptions, 'workflowTaskTimeout'> = {},
+) {
+  const svc = suite.client.workflowService;
+  const namespace = suite.client.options.namespace;
+  const taskQueue = uid(prefix);
+  const handle = await suite.client.workflow.start(workflowType, { taskQueue, workflowId: uid(prefix), ...extra });
+  const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+  return { svc, namespace, handle, poll };
 }
 
 async function statusOf(workflowId: string): Promise<string | undefined> {
@@ -181,16 +205,9 @@ describe('workflow tasks', () => {
 
   it("hands transient attempts their events, refuses a stale attempt's completion and writes the one that completes", async () => {
     // Raw protocol: attempt 1 fails, attempt 2 is left to time out, attempt 3 completes; attempt 2 answers late.
-    const svc = suite.client.workflowService;
-    const namespace = suite.client.options.namespace;
-    const taskQueue = uid('transient-raw');
-    const CommandType = temporal.api.enums.v1.CommandType;
-    const handle = await suite.client.workflow.start('rawTransientWorkflow', {
-      taskQueue,
-      workflowId: uid('transient-raw'),
+    const { svc, namespace, handle, poll } = await rawWorkflow('rawTransientWorkflow', 'transient-raw', {
       workflowTaskTimeout: '1s',
     });
-    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
     const first = await poll();
     await svc.respondWorkflowTaskFailed({ namespace, taskToken: first.taskToken, identity: 'raw' });
     const second = await poll();
@@ -237,15 +254,7 @@ describe('workflow tasks', () => {
 
   it('drops a TimerFired held during a workflow task when that task cancels the timer', async () => {
     // Raw protocol, so the race is certain: the timer fires while a task is started, then the task cancels it.
-    const svc = suite.client.workflowService;
-    const namespace = suite.client.options.namespace;
-    const taskQueue = uid('cancel-fired');
-    const CommandType = temporal.api.enums.v1.CommandType;
-    const handle = await suite.client.workflow.start('rawTimerWorkflow', {
-      taskQueue,
-      workflowId: uid('cancel-fired'),
-    });
-    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+    const { svc, namespace, handle, poll } = await rawWorkflow('rawTimerWorkflow', 'cancel-fired');
     const first = await poll();
     await svc.respondWorkflowTaskCompleted({
       namespace,
@@ -277,15 +286,7 @@ describe('workflow tasks', () => {
   });
 
   it('lets a workflow task that cancels a timer fired meanwhile also complete the workflow', async () => {
-    const svc = suite.client.workflowService;
-    const namespace = suite.client.options.namespace;
-    const taskQueue = uid('cancel-fired-close');
-    const CommandType = temporal.api.enums.v1.CommandType;
-    const handle = await suite.client.workflow.start('rawTimerWorkflow', {
-      taskQueue,
-      workflowId: uid('cancel-close'),
-    });
-    const poll = () => svc.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'raw' });
+    const { svc, namespace, handle, poll } = await rawWorkflow('rawTimerWorkflow', 'cancel-fired-close');
     const first = await poll();
     await svc.respondWorkflowTaskCompleted({
       namespace,
