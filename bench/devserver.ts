@@ -9,9 +9,11 @@
  * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS; BENCH_ONLY picks
  * sections (throughput, memory, skipping).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import vm from 'node:vm';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -306,6 +308,77 @@ async function timeSkipping(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap)
     });
   } finally {
     await testEnv.teardown();
+  }
+  await timeSkippingFloor(env, bundle);
+}
+
+/**
+ * The same workflow served by bench/devserver/floorServer.ts, a process that answers every workflow task completion
+ * with the next task encoded in advance: no decoding, no history, no timers. The chain per wake-up is then only the SDK
+ * worker and gRPC on loopback, so its rate bounds what any server can reach with this worker on this machine.
+ */
+async function timeSkippingFloor(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const months = env.BENCH_MONTHS;
+  const runs = SKIP_ROUNDS + 1; // the first one warms up, as above
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      require.resolve('tsx/cjs'),
+      require.resolve('./devserver/floorServer'),
+      `${port}`,
+      `${months}`,
+      `${runs}`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const durations: number[] = [];
+  let serverCpuAtFirstDone = 0;
+  let workerCpuAtFirstDone = process.cpuUsage();
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'ready') resolve();
+      const done = /^done (\S+)$/.exec(line);
+      if (!done) return;
+      durations.push(Number(done[1]));
+      if (durations.length > 1) return;
+      serverCpuAtFirstDone = cpuMs(child.pid!);
+      workerCpuAtFirstDone = process.cpuUsage();
+    });
+  });
+  try {
+    await ready;
+    const connection = await NativeConnection.connect({ address: `127.0.0.1:${port}` });
+    try {
+      const worker = await Worker.create({ connection, taskQueue: 'bench-floor', workflowBundle: bundle });
+      await worker.runUntil(async () => {
+        while (durations.length < runs) await new Promise((resolve) => setTimeout(resolve, 20));
+      });
+      const measured = durations.slice(1);
+      const wakeUps = months * measured.length;
+      const serverCpu = cpuMs(child.pid!) - serverCpuAtFirstDone;
+      const w = process.cpuUsage(workerCpuAtFirstDone);
+      const rate = median(measured.map((ms) => (months * 30) / (ms / 1000)));
+      console.log(
+        `  floor, a server that does no work (answers encoded in advance; ${measured.length} rounds): ` +
+          `${rate.toFixed(0)} simulated days per second (median), ` +
+          `${(measured.reduce((a, b) => a + b, 0) / wakeUps).toFixed(2)} ms wall per wake-up; CPU ` +
+          `${((w.user + w.system) / 1000 / wakeUps).toFixed(2)} ms in the worker process, ` +
+          `${(serverCpu / wakeUps).toFixed(2)} ms in the floor server`,
+      );
+      console.log(
+        rate < 10_000
+          ? '    below 10,000: with this SDK worker on this machine no server can reach the goal'
+          : '    above 10,000: the worker leaves room for a server to reach the goal',
+      );
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    child.stdin!.end();
+    child.kill();
   }
 }
 
