@@ -81,6 +81,8 @@ export interface Run {
   readonly history: Obj[];
   /** Number of events, without decoding a lazily loaded history. */
   size(): number;
+  /** The newest event, without decoding a compacted history (the client's `result()` asks only for the close event). */
+  lastEvent(): Obj | undefined;
   /** Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). */
   compact(): void;
   /** Whether the history is currently decoded. */
@@ -399,6 +401,8 @@ export class Engine {
     // 8 KB slab, and decoded events pin the request buffers their payloads were sliced from.
     let packed: Buffer | undefined;
     let packedCount = 0;
+    // Where the newest event's bytes start inside `packed` (a History is its events, each length-delimited, in order).
+    let packedLastOffset = -1;
     const run = {
       s,
       persistedEvents: 0,
@@ -409,12 +413,21 @@ export class Engine {
       size: () => (events ? events.length : packed ? packedCount : (pending?.length ?? 0)),
       touchedMs: Date.now(),
       decoded: () => events !== undefined,
+      lastEvent: () => {
+        if (events) return events[events.length - 1];
+        if (packed)
+          return packedLastOffset >= 0 ? decodeMessage(HistoryEventType, packed.subarray(packedLastOffset)) : undefined;
+        const lastRaw = pending?.[pending.length - 1];
+        return lastRaw ? decodeMessage(HistoryEventType, lastRaw) : undefined;
+      },
       compact: () => {
         if (!events) return;
         const bytes = HistoryType.encode({ events }).finish();
         packed = Buffer.allocUnsafeSlow(bytes.length);
         packed.set(bytes);
         packedCount = events.length;
+        const last = events[events.length - 1];
+        packedLastOffset = last ? bytes.length - HistoryEventType.encode(last).finish().length : -1;
         events = undefined;
         pending = undefined;
       },
@@ -426,6 +439,7 @@ export class Engine {
           if (packed) events = (decodeMessage(HistoryType, packed).events as Obj[] | undefined) ?? [];
           else events = (pending ?? []).map((b) => decodeMessage(HistoryEventType, b));
           packed = undefined;
+          packedLastOffset = -1;
           pending = undefined;
         }
         return events;
@@ -2528,8 +2542,8 @@ export class Engine {
       const closed = !this.isOpen(r);
       if (closeOnly) {
         if (closed) {
-          const last = r.history[r.history.length - 1];
-          return { history: { events: [last] }, archived: false };
+          const last = r.lastEvent();
+          return { history: { events: last ? [last] : [] }, archived: false };
         }
       } else if (r.history.length > from || !req.waitNewEvent || closed) {
         const events = r.history.slice(from, from + pageSize);

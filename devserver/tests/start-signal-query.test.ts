@@ -205,6 +205,26 @@ describe('describe, memo, history', () => {
     expect(closed.historyLength).toBeGreaterThan(5);
   });
 
+  it('answers a request for the close event of a run closed while nobody waited (its history kept encoded)', async () => {
+    const handle = await start(echoWorkflow, ['kept']);
+    const closedQuery = `WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Completed'`;
+    for (let i = 0; i < 200 && (await suite.client.workflow.count(closedQuery)).count === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const closeOnly = await suite.client.workflowService.getWorkflowExecutionHistory({
+      namespace: suite.client.options.namespace,
+      execution: { workflowId: handle.workflowId },
+      historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+      waitNewEvent: true,
+    });
+    expect(await handle.result()).toBe('kept');
+    const full = await handle.fetchHistory();
+    expect(closeOnly.history?.events).toHaveLength(1);
+    expect(temporal.api.history.v1.HistoryEvent.toObject(closeOnly.history!.events![0] as never)).toEqual(
+      temporal.api.history.v1.HistoryEvent.toObject(full.events!.at(-1) as never),
+    );
+  });
+
   it('pages through a long history with consecutive event IDs', async () => {
     const handle = await suite.client.workflow.start(manyTimersWorkflow, {
       taskQueue: suite.taskQueue,
