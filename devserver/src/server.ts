@@ -1,6 +1,7 @@
 import type * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { CallContext, Engine } from './engine';
+import { useSynchronousDecompression } from './decompress';
 import { RpcError } from './errors';
 import { decodeMessage, encodeMessage, lookupService, type Obj } from './proto';
 
@@ -189,6 +190,7 @@ export async function startGrpcServer(opts: {
   timeSkipping: boolean;
   log: (msg: string) => void;
 }): Promise<{ server: grpc.Server; port: number }> {
+  if (!useSynchronousDecompression()) opts.log('grpc-js internals changed: requests are decompressed on its slow path');
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 128 * 1024 * 1024,
     'grpc.max_send_message_length': 128 * 1024 * 1024,

@@ -3,6 +3,8 @@
  * createLocal, the test-server form for createTimeSkipping), and errors follow gRPC conventions: UNIMPLEMENTED naming
  * an unsupported RPC, INVALID_ARGUMENT for bad requests, never a crash.
  */
+import * as http2 from 'node:http2';
+import { deflateSync, gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -107,6 +109,78 @@ describe('createLocal with an existing-path executable (server start-dev form)',
 
     const info = await service.getSystemInfo({});
     expect(info.capabilities).toBeTruthy();
+  });
+});
+
+/** One unary gRPC call over plain HTTP/2, so the request's compression flag and encoding are the test's to choose. */
+async function rawCall(
+  address: string,
+  path: string,
+  frame: Buffer,
+  encoding: string,
+): Promise<{ grpcStatus: string | undefined; body: Buffer }> {
+  const session = http2.connect(`http://${address}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-encoding': encoding,
+      });
+      const chunks: Buffer[] = [];
+      let grpcStatus: string | undefined;
+      stream.on('response', (headers) => {
+        if (headers['grpc-status'] !== undefined) grpcStatus = String(headers['grpc-status']);
+      });
+      stream.on('trailers', (trailers) => {
+        grpcStatus = String(trailers['grpc-status']);
+      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve({ grpcStatus, body: Buffer.concat(chunks) }));
+      stream.on('error', reject);
+      stream.end(frame);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+function grpcFrame(compressed: boolean, payload: Buffer): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt8(compressed ? 1 : 0, 0);
+  prefix.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([prefix, payload]);
+}
+
+describe('compressed requests (the SDK core gzips every request)', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createLocal({ server: { executable } });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('decodes gzip and deflate messages, answers INTERNAL for a corrupt one, and keeps serving', async () => {
+    const { temporal } = await import('@temporalio/proto');
+    const request = Buffer.from(
+      temporal.api.workflowservice.v1.DescribeNamespaceRequest.encode({ namespace: 'default' }).finish(),
+    );
+    const path = '/temporal.api.workflowservice.v1.WorkflowService/DescribeNamespace';
+    for (const [encoding, body] of [
+      ['gzip', gzipSync(request)],
+      ['deflate', deflateSync(request)],
+    ] as const) {
+      const answer = await rawCall(env.address, path, grpcFrame(true, body), encoding);
+      expect(answer.grpcStatus).toBe('0');
+      const decoded = temporal.api.workflowservice.v1.DescribeNamespaceResponse.decode(answer.body.subarray(5));
+      expect(decoded.namespaceInfo?.name).toBe('default');
+    }
+    const corrupt = await rawCall(env.address, path, grpcFrame(true, Buffer.from('not gzip at all')), 'gzip');
+    expect(corrupt.grpcStatus).toBe(String(grpc.status.INTERNAL));
+    expect((await env.client.workflowService.getSystemInfo({})).capabilities).toBeTruthy();
   });
 });
 

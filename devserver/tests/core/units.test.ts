@@ -1,6 +1,7 @@
 /** Unit tests of the dev server's pure parts: command-line forms, visibility queries, the virtual clock. */
 import { parseArgs } from '../../src/cli';
 import { VirtualClock } from '../../src/clock';
+import { useSynchronousDecompression } from '../../src/decompress';
 import { collectGarbage } from '../../src/gc';
 import { matchesQuery, parseQuery } from '../../src/visibility';
 
@@ -127,5 +128,12 @@ describe('idle garbage collection', () => {
     await new Promise((r) => setImmediate(r));
     expect(collectGarbage()).toBe(true);
     expect(ref.deref()).toBeUndefined();
+  });
+});
+
+describe('request decompression', () => {
+  it('replaces grpc-js per-message zlib streams with synchronous inflation on the pinned grpc-js', () => {
+    // Fails when a grpc-js upgrade moves the method: the server then logs that it runs on the slow path.
+    expect(useSynchronousDecompression()).toBe(true);
   });
 });
