@@ -29,7 +29,12 @@ export function useSynchronousDecompression(): boolean {
     const options = max >= 0 ? { maxOutputLength: Math.max(1, max) } : {};
     try {
       const body = message.subarray(5);
-      return Promise.resolve(encoding === 'gzip' ? gunzipSync(body, options) : inflateSync(body, options));
+      const inflated = encoding === 'gzip' ? gunzipSync(body, options) : inflateSync(body, options);
+      // zlib's output is a view of a 16 KB chunk; decoded payloads are slices of it and would pin the whole chunk for
+      // as long as the run keeps them. A right-sized copy (pooled when small, as grpc-js's own concat made) does not.
+      return Promise.resolve(
+        inflated.buffer.byteLength > 2 * inflated.length ? Buffer.concat([inflated], inflated.length) : inflated,
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
         return Promise.reject({
