@@ -63,6 +63,21 @@ function loadGlue(): TGlue {
   return factory();
 }
 
+type TSetTimeout = (callback: () => void, ms: number) => unknown;
+
+/**
+ * The engine races each PostgreSQL advisory-lock request against a 10 s timer and never clears it: ref'd, those timers
+ * kept a process that had finished its migrations alive for 10 s (a Jest worker was force-exited for it). Unref'd,
+ * they still fire while anything else runs; the lock query itself holds the process while it waits.
+ */
+function unrefTimers(setTimeoutImport: TSetTimeout): TSetTimeout {
+  return (callback, ms) => {
+    const timer = setTimeoutImport(callback, ms);
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+    return timer;
+  };
+}
+
 async function instantiate(): Promise<TGlue> {
   (globalThis as Record<string, unknown>).PRISMA_WASM_PANIC_REGISTRY = panicRegistry;
   const glue = loadGlue();
@@ -72,7 +87,8 @@ async function instantiate(): Promise<TGlue> {
   );
   const imports: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(glue)) {
-    if (typeof value === 'function') imports[name] = value;
+    if (typeof value !== 'function') continue;
+    imports[name] = name.startsWith('__wbg_setTimeout_') ? unrefTimers(value as TSetTimeout) : value;
   }
   const { instance } = await wasmApi.instantiate(fs.readFileSync(wasmFile), {
     './schema_engine_bg.js': imports,
