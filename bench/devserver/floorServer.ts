@@ -9,18 +9,11 @@
  */
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
-import { encodeMessage, lookupType, type Obj } from '../../devserver/src/proto';
+import { encodeMessage, ET, lookupType, type Obj } from '../../devserver/src/proto';
 
 const PACKAGE = 'temporal.api.workflowservice.v1';
 const DAY_S = 24 * 3600;
 const WFT_TIMEOUT = { seconds: 10 };
-// EventType values of temporal.api.enums.v1.EventType.
-const STARTED = 1;
-const WFT_SCHEDULED = 5;
-const WFT_STARTED = 6;
-const WFT_COMPLETED = 7;
-const TIMER_STARTED = 17;
-const TIMER_FIRED = 18;
 
 const pollType = lookupType(`${PACKAGE}.PollWorkflowTaskQueueResponse`);
 const completedType = lookupType(`${PACKAGE}.RespondWorkflowTaskCompletedResponse`);
@@ -39,10 +32,10 @@ function encodeRun(runIndex: number, taskQueue: string, stickyQueue: string, wak
     ...attrs,
   });
   const wftPair = (scheduledId: number, s: number, queue: Obj): Obj[] => [
-    event(scheduledId, WFT_SCHEDULED, s, {
+    event(scheduledId, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, s, {
       workflowTaskScheduledEventAttributes: { taskQueue: queue, startToCloseTimeout: WFT_TIMEOUT, attempt: 1 },
     }),
-    event(scheduledId + 1, WFT_STARTED, s, {
+    event(scheduledId + 1, ET.EVENT_TYPE_WORKFLOW_TASK_STARTED, s, {
       workflowTaskStartedEventAttributes: {
         scheduledEventId: scheduledId,
         identity: 'floor',
@@ -64,7 +57,7 @@ function encodeRun(runIndex: number, taskQueue: string, stickyQueue: string, wak
   });
   const input = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(String(wakeUps)) };
   const first = [
-    event(1, STARTED, t0, {
+    event(1, ET.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, t0, {
       workflowExecutionStartedEventAttributes: {
         workflowType: { name: 'monthlyWakeWorkflow' },
         taskQueue: { name: taskQueue, kind: 1 },
@@ -84,17 +77,17 @@ function encodeRun(runIndex: number, taskQueue: string, stickyQueue: string, wak
     const startedS = t0 + (k - 1) * 30 * DAY_S;
     const firedS = startedS + 30 * DAY_S;
     const events = [
-      event(base + 1, WFT_COMPLETED, startedS, {
+      event(base + 1, ET.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, startedS, {
         workflowTaskCompletedEventAttributes: { scheduledEventId: base - 1, startedEventId: base, identity: 'floor' },
       }),
-      event(base + 2, TIMER_STARTED, startedS, {
+      event(base + 2, ET.EVENT_TYPE_TIMER_STARTED, startedS, {
         timerStartedEventAttributes: {
           timerId: String(k),
           startToFireTimeout: { seconds: 30 * DAY_S },
           workflowTaskCompletedEventId: base + 1,
         },
       }),
-      event(base + 3, TIMER_FIRED, firedS, {
+      event(base + 3, ET.EVENT_TYPE_TIMER_FIRED, firedS, {
         timerFiredEventAttributes: { timerId: String(k), startedEventId: base + 2 },
       }),
       ...wftPair(base + 4, firedS, sticky),

@@ -39,6 +39,48 @@ async function withWorker<T>(
   return worker.runUntil(fn(taskQueue));
 }
 
+/** One unary gRPC call over plain HTTP/2, so the request's compression flag and encoding are the test's to choose. */
+async function rawCall(
+  address: string,
+  path: string,
+  frame: Buffer,
+  encoding: string,
+): Promise<{ grpcStatus: string | undefined; body: Buffer }> {
+  const session = http2.connect(`http://${address}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-encoding': encoding,
+      });
+      const chunks: Buffer[] = [];
+      let grpcStatus: string | undefined;
+      stream.on('response', (headers) => {
+        if (headers['grpc-status'] !== undefined) grpcStatus = String(headers['grpc-status']);
+      });
+      stream.on('trailers', (trailers) => {
+        grpcStatus = String(trailers['grpc-status']);
+      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve({ grpcStatus, body: Buffer.concat(chunks) }));
+      stream.on('error', reject);
+      stream.end(frame);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+function grpcFrame(compressed: boolean, payload: Buffer): Buffer {
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt8(compressed ? 1 : 0, 0);
+  prefix.writeUInt32BE(payload.length, 1);
+  return Buffer.concat([prefix, payload]);
+}
+
 describe('createLocal with an existing-path executable (server start-dev form)', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
@@ -110,59 +152,8 @@ describe('createLocal with an existing-path executable (server start-dev form)',
     const info = await service.getSystemInfo({});
     expect(info.capabilities).toBeTruthy();
   });
-});
 
-/** One unary gRPC call over plain HTTP/2, so the request's compression flag and encoding are the test's to choose. */
-async function rawCall(
-  address: string,
-  path: string,
-  frame: Buffer,
-  encoding: string,
-): Promise<{ grpcStatus: string | undefined; body: Buffer }> {
-  const session = http2.connect(`http://${address}`);
-  try {
-    return await new Promise((resolve, reject) => {
-      const stream = session.request({
-        ':method': 'POST',
-        ':path': path,
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-encoding': encoding,
-      });
-      const chunks: Buffer[] = [];
-      let grpcStatus: string | undefined;
-      stream.on('response', (headers) => {
-        if (headers['grpc-status'] !== undefined) grpcStatus = String(headers['grpc-status']);
-      });
-      stream.on('trailers', (trailers) => {
-        grpcStatus = String(trailers['grpc-status']);
-      });
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => resolve({ grpcStatus, body: Buffer.concat(chunks) }));
-      stream.on('error', reject);
-      stream.end(frame);
-    });
-  } finally {
-    session.close();
-  }
-}
-
-function grpcFrame(compressed: boolean, payload: Buffer): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt8(compressed ? 1 : 0, 0);
-  prefix.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([prefix, payload]);
-}
-
-describe('compressed requests (the SDK core gzips every request)', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createLocal({ server: { executable } });
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-
+  // The SDK's core gzips every request; the server must inflate them (and refuse a corrupt one) like grpc-js does.
   it('decodes gzip and deflate messages, answers INTERNAL for a corrupt one, and keeps serving', async () => {
     const { temporal } = await import('@temporalio/proto');
     const request = Buffer.from(
