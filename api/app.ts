@@ -9,11 +9,16 @@ import { TASK_QUEUE } from '../workflows/shared';
 import { authenticate } from './auth';
 import type { TAppDeps } from './deps';
 import { AppError, errorMiddleware, type TErrorLogger } from './errors';
+import { authRouter } from './routes/auth';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
+import { directoryRouter } from './routes/directory';
+import { filesRouter } from './routes/files';
 import { healthRouter } from './routes/health';
 import { inboxRouter } from './routes/inbox';
+import { opinionsRouter } from './routes/opinions';
 import { tasksRouter } from './routes/tasks';
+import { webRouter } from './web';
 
 export interface TCreateAppDeps {
   db: Db;
@@ -33,8 +38,12 @@ export function createApp(input: TCreateAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
+  // Sign-in and sign-out come before authentication (they parse their own small JSON bodies).
+  app.use('/api', authRouter(deps));
   // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
   app.use('/api', authenticate(deps.db));
+  // Uploads are multipart, streamed by their own route: before the JSON-only rule below.
+  app.use('/api', filesRouter(deps));
   // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.
   // Bodies are JSON: one sent as anything else would otherwise arrive as no body at all and be refused as such.
   app.use('/api', (req, _res, next) => {
@@ -46,7 +55,17 @@ export function createApp(input: TCreateAppDeps): express.Express {
     next();
   });
   app.use(express.json({ limit: '1mb' }));
-  app.use('/api', campaignsRouter(deps), tasksRouter(deps), delegationsRouter(deps), inboxRouter(deps));
+  app.use(
+    '/api',
+    campaignsRouter(deps),
+    tasksRouter(deps),
+    delegationsRouter(deps),
+    inboxRouter(deps),
+    directoryRouter(deps),
+    opinionsRouter(deps),
+  );
+  // The browser application: every GET outside /api that wants HTML.
+  app.use(webRouter());
   app.use((req) => {
     throw AppError.notFound(`No route for ${req.method} ${req.path}`);
   });
