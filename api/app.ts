@@ -18,6 +18,7 @@ import { healthRouter } from './routes/health';
 import { inboxRouter } from './routes/inbox';
 import { opinionsRouter } from './routes/opinions';
 import { tasksRouter } from './routes/tasks';
+import { securityHeaders } from './security';
 import { webRouter } from './web';
 
 export interface TCreateAppDeps {
@@ -37,11 +38,12 @@ export function createApp(input: TCreateAppDeps): express.Express {
   };
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
   app.use(healthRouter(deps));
   // Sign-in and sign-out come before authentication (they parse their own small JSON bodies).
   app.use('/api', authRouter(deps));
   // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
-  app.use('/api', authenticate(deps.db));
+  app.use('/api', authenticate(deps.db, deps.now));
   // Uploads are multipart, streamed by their own route: before the JSON-only rule below.
   app.use('/api', filesRouter(deps));
   // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.

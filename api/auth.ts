@@ -1,10 +1,25 @@
 /**
- * Bearer-token authentication. Tokens are random secrets shown once; the database keeps only their SHA-256 (hex), so
- * a leaked database does not leak usable tokens. The resolved actor travels with every workflow update.
+ * Authentication, two ways:
+ * - Machine clients: `Authorization: Bearer <token>`. Tokens are random secrets shown once; the database keeps only
+ *   their SHA-256 (hex), so a leaked database does not leak usable tokens. No CSRF token: a browser never attaches
+ *   this header on its own.
+ * - The browser: the `zg_session` cookie (auth/sessions.ts). A cookie is sent by the browser whoever asked for the
+ *   request, so every cookie-authenticated write must also carry `X-CSRF-Token` equal to the session's token —
+ *   checked here, before any route runs, so a forged request writes nothing.
+ * The resolved actor travels with every workflow update.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Db } from '../db/client';
+import {
+  SESSION_COOKIE,
+  clearSessionCookie,
+  csrfMatches,
+  hashSessionSecret,
+  isSessionLive,
+  readCookie,
+  touchSession,
+} from './auth/sessions';
 import { AppError } from './errors';
 
 import { ROLES, type TRole } from '../domain/policy';
@@ -29,20 +44,56 @@ export function generateToken(): string {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function authenticate(db: Db): RequestHandler {
+/** Methods that must not change anything, so need no CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** How the caller authenticated; `csrfToken` is the session's, for GET /api/auth/me. */
+export type TAuthVia = { kind: 'bearer' } | { kind: 'session'; sessionId: string; csrfToken: string };
+
+export function authenticate(db: Db, now: () => Date = () => new Date()): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match) throw AppError.unauthenticated();
-    const token = await db.apiToken.findUnique({
-      where: { tokenHash: hashToken(match[1]) },
+    const authorization = req.get('authorization');
+    // Any Authorization header means a machine client: the bearer rules apply exactly as they always did.
+    if (authorization !== undefined || readCookie(req, SESSION_COOKIE) === null) {
+      const match = BEARER.exec(authorization ?? '');
+      if (!match) throw AppError.unauthenticated();
+      const token = await db.apiToken.findUnique({
+        where: { tokenHash: hashToken(match[1]) },
+        include: { user: true },
+      });
+      if (!token || (token.revokedAt && token.revokedAt.getTime() <= Date.now())) {
+        throw AppError.unauthenticated('Unknown or revoked token');
+      }
+      res.locals.actor = toActor(token.user);
+      res.locals.authVia = { kind: 'bearer' } satisfies TAuthVia;
+      next();
+      return;
+    }
+    const secret = readCookie(req, SESSION_COOKIE)!;
+    const at = now();
+    const session = await db.session.findUnique({
+      where: { tokenHash: hashSessionSecret(secret) },
       include: { user: true },
     });
-    if (!token || (token.revokedAt && token.revokedAt.getTime() <= Date.now())) {
-      throw AppError.unauthenticated('Unknown or revoked token');
+    if (!session || !isSessionLive(session, at)) {
+      clearSessionCookie(req, res);
+      throw AppError.unauthenticated('登录已失效，请重新登录');
     }
-    res.locals.actor = toActor(token.user);
+    if (!SAFE_METHODS.has(req.method) && !csrfMatches(req.get('x-csrf-token'), session.csrfToken)) {
+      throw new AppError('CSRF_FAILED', '安全校验失败，请刷新页面后重试');
+    }
+    res.locals.actor = toActor(session.user);
+    res.locals.authVia = { kind: 'session', sessionId: session.id, csrfToken: session.csrfToken } satisfies TAuthVia;
+    await touchSession(db, session, at);
     next();
   };
+}
+
+/** How `authenticate` let the caller in. */
+export function authViaOf(res: Response): TAuthVia {
+  const via = res.locals.authVia as TAuthVia | undefined;
+  if (!via) throw AppError.unauthenticated();
+  return via;
 }
 
 function toActor(user: { id: string; role: string; unitId: string }): TApiActor {

@@ -2,10 +2,12 @@
  * The demo organisation `npm start` creates on an empty database: a province with its rectification office, its
  * lead leader, a supervisor (the discipline inspection group) and an admin; two cities, each with its own office
  * and leader; under the province and each city, departments with a staff member and a head. Every user gets one
- * random API token; only its SHA-256 is stored, so the returned list is the only place the tokens appear.
+ * random API token and, for the browser, a username and a random password; only the token's SHA-256 and the
+ * password's scrypt hash are stored, so the returned list is the only place the tokens and passwords appear.
  */
 import type { Db } from '../db/client';
 import { generateToken, hashToken, type TRole } from '../api/auth';
+import { generatePassword, hashPassword } from '../api/auth/password';
 
 export interface TDemoUser {
   userId: string;
@@ -13,6 +15,10 @@ export interface TDemoUser {
   role: TRole;
   unitId: string;
   token: string;
+  /** Sign-in name for the browser. */
+  username: string;
+  /** The password in clear: shown once by `npm start` (and data/demo-users.json), stored only as its hash. */
+  password: string;
 }
 
 interface TUnitSpec {
@@ -24,6 +30,7 @@ interface TUnitSpec {
 }
 
 interface TUserSpec {
+  username: string;
   name: string;
   role: TRole;
   unit: string;
@@ -50,28 +57,34 @@ const UNITS: TUnitSpec[] = [
 ];
 
 const USERS: TUserSpec[] = [
-  { name: '王整改（省整改办）', role: 'office', unit: 'province-office' },
-  { name: '李主任（牵头领导）', role: 'leader', unit: 'province' },
-  { name: '赵组长（纪检监察组）', role: 'supervisor', unit: 'province-discipline' },
-  { name: '系统管理员', role: 'admin', unit: 'province' },
-  { name: '陈干事（医政医管处）', role: 'unit_staff', unit: 'dept-medical' },
-  { name: '刘处长（医政医管处）', role: 'unit_head', unit: 'dept-medical' },
-  { name: '周干事（财务处）', role: 'unit_staff', unit: 'dept-finance' },
-  { name: '吴处长（财务处）', role: 'unit_head', unit: 'dept-finance' },
-  { name: '郑整改（东州市整改办）', role: 'office', unit: 'city-a-office' },
-  { name: '孙主任（东州市领导）', role: 'leader', unit: 'city-a' },
-  { name: '钱干事（东州市医政科）', role: 'unit_staff', unit: 'city-a-dept' },
-  { name: '冯科长（东州市医政科）', role: 'unit_head', unit: 'city-a-dept' },
-  { name: '何整改（西州市整改办）', role: 'office', unit: 'city-b-office' },
-  { name: '许主任（西州市领导）', role: 'leader', unit: 'city-b' },
-  { name: '韩干事（西州市医政科）', role: 'unit_staff', unit: 'city-b-dept' },
-  { name: '杨科长（西州市医政科）', role: 'unit_head', unit: 'city-b-dept' },
+  { username: 'office', name: '王整改（省整改办）', role: 'office', unit: 'province-office' },
+  { username: 'leader', name: '李主任（牵头领导）', role: 'leader', unit: 'province' },
+  { username: 'supervisor', name: '赵组长（纪检监察组）', role: 'supervisor', unit: 'province-discipline' },
+  { username: 'admin', name: '系统管理员', role: 'admin', unit: 'province' },
+  { username: 'medical_staff', name: '陈干事（医政医管处）', role: 'unit_staff', unit: 'dept-medical' },
+  { username: 'medical_head', name: '刘处长（医政医管处）', role: 'unit_head', unit: 'dept-medical' },
+  { username: 'finance_staff', name: '周干事（财务处）', role: 'unit_staff', unit: 'dept-finance' },
+  { username: 'finance_head', name: '吴处长（财务处）', role: 'unit_head', unit: 'dept-finance' },
+  { username: 'dongzhou_office', name: '郑整改（东州市整改办）', role: 'office', unit: 'city-a-office' },
+  { username: 'dongzhou_leader', name: '孙主任（东州市领导）', role: 'leader', unit: 'city-a' },
+  { username: 'dongzhou_staff', name: '钱干事（东州市医政科）', role: 'unit_staff', unit: 'city-a-dept' },
+  { username: 'dongzhou_head', name: '冯科长（东州市医政科）', role: 'unit_head', unit: 'city-a-dept' },
+  { username: 'xizhou_office', name: '何整改（西州市整改办）', role: 'office', unit: 'city-b-office' },
+  { username: 'xizhou_leader', name: '许主任（西州市领导）', role: 'leader', unit: 'city-b' },
+  { username: 'xizhou_staff', name: '韩干事（西州市医政科）', role: 'unit_staff', unit: 'city-b-dept' },
+  { username: 'xizhou_head', name: '杨科长（西州市医政科）', role: 'unit_head', unit: 'city-b-dept' },
 ];
 
 /** Creates the demo organisation on an empty database; on a database that has units already, does nothing. */
 export async function seedDemo(db: Db): Promise<TDemoUser[]> {
+  // A cheap look first, so a restart does not pay for 16 password hashes it would throw away.
+  if ((await db.unit.count()) > 0) return [];
+  // Hashed before the transaction, all at once: scrypt runs on libuv's thread pool, so 16 hashes take a few of
+  // them in wall time (≈ 0.8 s on 2 cores) instead of holding a write transaction open for 16 in a row.
+  const passwords = USERS.map(() => generatePassword());
+  const passwordHashes = await Promise.all(passwords.map((p) => hashPassword(p)));
   return db.$transaction(async (tx) => {
-    // Checked inside the transaction: two processes starting at once cannot both seed.
+    // Checked again inside the transaction: two processes starting at once cannot both seed.
     if ((await tx.unit.count()) > 0) return [];
     const unitIds = new Map<string, string>();
     for (const spec of UNITS) {
@@ -82,12 +95,22 @@ export async function seedDemo(db: Db): Promise<TDemoUser[]> {
       unitIds.set(spec.key, unit.id);
     }
     const users: TDemoUser[] = [];
-    for (const spec of USERS) {
+    for (const [i, spec] of USERS.entries()) {
       const unitId = unitIds.get(spec.unit)!;
-      const user = await tx.user.create({ data: { name: spec.name, role: spec.role, unitId } });
+      const user = await tx.user.create({
+        data: { name: spec.name, role: spec.role, unitId, username: spec.username, passwordHash: passwordHashes[i] },
+      });
       const token = generateToken();
       await tx.apiToken.create({ data: { userId: user.id, tokenHash: hashToken(token) } });
-      users.push({ userId: user.id, name: spec.name, role: spec.role, unitId, token });
+      users.push({
+        userId: user.id,
+        name: spec.name,
+        role: spec.role,
+        unitId,
+        token,
+        username: spec.username,
+        password: passwords[i],
+      });
     }
     return users;
   });

@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole product on one machine.
  * - Embedded defaults: SQLite under data/, the embedded Temporal dev server (persistent, data/temporal.db), a worker
- *   and the API on PORT (default 3000); on an empty database, a demo organisation whose tokens are printed and
- *   written to data/demo-users.json.
+ *   and the API on PORT (default 3000); on an empty database, a demo organisation whose usernames, passwords and
+ *   tokens are printed and written to data/demo-users.json (mode 0600).
  * - Production shape: with TEMPORAL_ADDRESS and DATABASE_URL set, it connects to a real Temporal cluster and
  *   PostgreSQL instead, and nothing of devserver/ is started. ROLE=api or ROLE=worker runs one half only (as
  *   docker-compose does); a worker alone answers GET /health on PORT.
@@ -96,9 +96,13 @@ async function main(): Promise<void> {
       const users = await seedDemo(db);
       if (users.length > 0) {
         const file = path.join(dataDir, 'demo-users.json');
-        fs.writeFileSync(file, JSON.stringify(users, null, 2) + '\n');
-        console.log(`[start] demo organisation created; tokens (also in ${file}):`);
-        for (const u of users) console.log(`  ${u.role.padEnd(10)} ${u.name.padEnd(24)} ${u.token}`);
+        // Passwords and tokens in clear: readable by the owner only (chmod too, for a file left by an older run).
+        fs.writeFileSync(file, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
+        fs.chmodSync(file, 0o600);
+        console.log(`[start] demo organisation created; sign-in names, passwords and API tokens (also in ${file}):`);
+        for (const u of users) {
+          console.log(`  ${u.role.padEnd(10)} ${u.name.padEnd(16)} ${u.username.padEnd(16)} ${u.password}  ${u.token}`);
+        }
       }
     }
     const app = createApp({ db, client });

@@ -25,7 +25,9 @@ describe('demo organisation seed', () => {
       new Set(['unit_staff', 'unit_head', 'office', 'leader', 'supervisor', 'admin']),
     );
     expect(new Set(users.map((u) => u.token)).size).toBe(users.length);
-    for (const u of users) expect(Object.keys(u).sort()).toEqual(['name', 'role', 'token', 'unitId', 'userId']);
+    for (const u of users) {
+      expect(Object.keys(u).sort()).toEqual(['name', 'password', 'role', 'token', 'unitId', 'userId', 'username']);
+    }
   });
 
   it('When tokens are issued, then only their SHA-256 is stored', async () => {
