@@ -2,12 +2,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { defaultPolicy } from '../../domain/policy';
 import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
-import { countTrafficLights } from '../../domain/trafficLight';
+import { countTrafficLights, type TrafficLight } from '../../domain/trafficLight';
 import { actorOf, requireRole } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { scopeOf, taskScopeWhere, type TScope, unitInScope } from '../scope';
 import { createTasks } from '../tasks/create';
+import { taskRows } from '../tasks/rows';
 import { policyOf, trafficLightOf } from '../tasks/view';
 import { ZCreateCampaignRequest, ZCreateTaskRequest } from './schemas';
 
@@ -142,21 +143,57 @@ export function campaignsRouter(deps: TAppDeps): Router {
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw AppError.notFound(`Campaign ${id} not found`);
     const scope = await scopeOf(db, actor);
+    // The same visibility as GET /campaigns/:id: a foreign campaign's figures are not the caller's to see.
+    const visible = await db.campaign.count({ where: { AND: [{ id }, campaignScopeWhere(scope)] } });
+    if (visible === 0) throw AppError.forbidden(`Campaign ${id} is outside your scope`);
     const rows = await db.task.findMany({ where: { campaignId: id, ...taskScopeWhere(scope) } });
     const policy = policyOf(campaign);
     const now = deps.now();
     const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-    for (const row of rows) byStatus[row.status as TaskStatus] = (byStatus[row.status as TaskStatus] ?? 0) + 1;
+    const lights = rows.map((r) => trafficLightOf(r, policy, now));
+    const byUnitMap = new Map<
+      string,
+      { total: number; completed: number; overdue: number } & Record<TrafficLight, number>
+    >();
+    rows.forEach((row, i) => {
+      byStatus[row.status as TaskStatus] = (byStatus[row.status as TaskStatus] ?? 0) + 1;
+      const unit = byUnitMap.get(row.leadUnitId) ?? { total: 0, completed: 0, overdue: 0, green: 0, yellow: 0, red: 0 };
+      unit.total++;
+      if (DONE.includes(row.status as TaskStatus)) unit.completed++;
+      if (row.overdue) unit.overdue++;
+      unit[lights[i]!]++;
+      byUnitMap.set(row.leadUnitId, unit);
+    });
     const done = rows.filter((r) => DONE.includes(r.status as TaskStatus)).length;
+    const unitNames = new Map(
+      (await db.unit.findMany({ where: { id: { in: [...byUnitMap.keys()] } }, select: { id: true, name: true } })).map(
+        (u) => [u.id, u.name],
+      ),
+    );
+    const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
+    const overdueRows = rows
+      .filter((r) => r.overdue)
+      .sort((a, b) => (a.deadlineDate ?? '').localeCompare(b.deadlineDate ?? '') || a.id.localeCompare(b.id))
+      // A summary, not an archive: the list links to the task list filtered to overdue for the rest.
+      .slice(0, 200);
     res.json({
       campaignId: id,
       total: rows.length,
       byStatus,
-      byTrafficLight: countTrafficLights(rows.map((r) => trafficLightOf(r, policy, now))),
+      byTrafficLight: countTrafficLights(lights),
       overdue: rows.filter((r) => r.overdue).length,
       completed: done,
       // Rounded to 4 places (a percentage with two decimals); 0 for an empty campaign.
-      completionRate: rows.length === 0 ? 0 : Math.round((done / rows.length) * 10_000) / 10_000,
+      completionRate: rate(done, rows.length),
+      byUnit: [...byUnitMap.entries()]
+        .map(([unitId, c]) => ({
+          unitId,
+          unitName: unitNames.get(unitId) ?? null,
+          ...c,
+          completionRate: rate(c.completed, c.total),
+        }))
+        .sort((a, b) => b.total - a.total || (a.unitName ?? '').localeCompare(b.unitName ?? '', 'zh-CN')),
+      overdueTasks: await taskRows(db, overdueRows, now),
     });
   });
 

@@ -5,11 +5,16 @@ import { actorOf, type TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { isDeputyOn, scopeOf, taskScopeWhere } from '../scope';
+import { loadRowNames, taskRow, type TTaskRow } from '../tasks/rows';
 import { policyOf, stateOf } from '../tasks/view';
 
 export interface TInboxItem {
   taskId: string;
   measure: string;
+  problemTitle: string | null;
+  leadUnitName: string | null;
+  deadline: TTaskRow['deadline'];
+  trafficLight: TTaskRow['trafficLight'];
   status: TaskStatus;
   action: PendingAction['action'];
   period?: string;
@@ -30,6 +35,14 @@ function isMine(action: PendingAction, actor: TApiActor): boolean {
 }
 
 const ZNotificationParams = z.object({ id: z.string().min(1) });
+const ZNotificationsQuery = z.object({
+  unread: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+});
 
 /** What the caller must act on now, from the projected task states, plus their unread notifications. */
 export function inboxRouter(deps: TAppDeps): Router {
@@ -64,10 +77,20 @@ export function inboxRouter(deps: TAppDeps): Router {
       ? candidates.filter((row) => inScope.has(row.id) || isDeputyOn(row.stateJson, actor.userId))
       : candidates;
     const items: TInboxItem[] = [];
+    const names = await loadRowNames(db, rows);
     for (const row of rows) {
       const state = stateOf(row);
       const policy = policyOf(row.campaign);
-      const base = { taskId: row.id, measure: row.measure, status: row.status as TaskStatus };
+      const shown = taskRow(row, names, now);
+      const base = {
+        taskId: row.id,
+        measure: row.measure,
+        problemTitle: shown.problemTitle,
+        leadUnitName: shown.leadUnitName,
+        deadline: shown.deadline,
+        trafficLight: shown.trafficLight,
+        status: row.status as TaskStatus,
+      };
       const actions = signersFor(state, nowIso, policy).filter((a) => isMine(a, actor));
       // The next report owed is always on the unit's list, with its due instant, once nothing else is pending for it.
       const due = nextReportDue(state, policy, nowIso);
@@ -107,6 +130,44 @@ export function inboxRouter(deps: TAppDeps): Router {
         createdAt: n.createdAt.toISOString(),
       })),
     });
+  });
+
+  router.get('/notifications', async (req, res) => {
+    const actor = actorOf(res);
+    const query = ZNotificationsQuery.parse(req.query);
+    const mine = { userId: actor.userId };
+    const where = query.unread === undefined ? mine : { ...mine, readAt: query.unread ? null : { not: null } };
+    const [total, unread, rows] = await Promise.all([
+      db.notification.count({ where }),
+      db.notification.count({ where: { ...mine, readAt: null } }),
+      db.notification.findMany({
+        where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        skip: (query.page - 1) * query.pageSize,
+        take: query.pageSize,
+      }),
+    ]);
+    res.json({
+      items: rows.map((n) => ({
+        id: n.id,
+        taskId: n.taskId,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        createdAt: n.createdAt.toISOString(),
+        readAt: n.readAt ? n.readAt.toISOString() : null,
+      })),
+      total,
+      unread,
+      page: query.page,
+      pageSize: query.pageSize,
+    });
+  });
+
+  router.post('/notifications/read-all', async (_req, res) => {
+    const actor = actorOf(res);
+    await db.notification.updateMany({ where: { userId: actor.userId, readAt: null }, data: { readAt: deps.now() } });
+    res.status(204).end();
   });
 
   router.post('/inbox/notifications/:id/read', async (req, res) => {

@@ -21,6 +21,14 @@ export const ZPeriod = z.string().regex(PERIOD_RE, 'Expected a period as YYYY-MM
 
 const ZId = z.string().trim().min(1).max(100);
 const ZText = (max: number) => z.string().trim().min(1).max(max);
+/** Optional free text: blank counts as absent. */
+const ZOptionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .optional()
+    .transform((s) => s || undefined);
 
 export const ZEvidenceInput = z.object({
   fileName: ZText(255),
@@ -34,10 +42,19 @@ export const ZEvidenceInput = z.object({
     .min(0)
     .max(10 * 1024 ** 3),
   mimeType: ZText(255).optional(),
-  url: z.url().max(2000).optional(),
+  // Only web links: a `javascript:` or `data:` URL would run or render in the browser that opens the evidence.
+  url: z
+    .url({ protocol: /^https?$/, error: 'Expected an http(s) URL' })
+    .max(2000)
+    .optional(),
 });
 export type TEvidenceInputBody = z.infer<typeof ZEvidenceInput>;
-const ZEvidenceList = z.array(ZEvidenceInput).max(50).optional();
+/** Evidence uploaded through POST /api/files: the API resolves the id to the stored file's facts. */
+export const ZEvidenceFileRef = z.object({ fileId: ZId });
+/** The file reference first: an item naming a fileId is resolved from storage, whatever else it claims. */
+export const ZEvidenceItem = z.union([ZEvidenceFileRef, ZEvidenceInput]);
+export type TEvidenceItemBody = z.infer<typeof ZEvidenceItem>;
+const ZEvidenceList = z.array(ZEvidenceItem).max(50).optional();
 
 // ---- campaigns ----
 
@@ -80,12 +97,19 @@ export type TCreateTaskRequest = z.infer<typeof ZCreateTaskRequest>;
 // ---- task lists ----
 
 export const TRAFFIC_LIGHTS = ['green', 'yellow', 'red'] as const;
+/** Columns the task list sorts by (each backed by an index or cheap on the page's scope). */
+export const TASK_SORTS = ['createdAt', 'deadline', 'updatedAt', 'status'] as const;
 
 export const ZListTasksQuery = z.object({
   campaignId: ZId.optional(),
   unitId: ZId.optional(),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
   trafficLight: z.enum(TRAFFIC_LIGHTS).optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  /** Text searched in the problem's title and the measure. */
+  q: z.string().trim().max(200).optional(),
+  sort: z.enum(TASK_SORTS).default('createdAt'),
+  order: z.enum(['asc', 'desc']).default('asc'),
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
@@ -105,7 +129,15 @@ function reasonRequiredFor<T extends { decision: string; reason?: string }>(nega
 export const ZAcknowledgeRequest = z.object({ comment: ZText(2000).optional() }).default({});
 export type TAcknowledgeRequest = z.infer<typeof ZAcknowledgeRequest>;
 
-export const ZSubmitReportRequest = z.object({ period: ZPeriod, progress: ZText(20000), evidence: ZEvidenceList });
+export const ZSubmitReportRequest = z.object({
+  period: ZPeriod,
+  progress: ZText(20000),
+  /** 存在问题 (a form left blank sends ''; that means none). */
+  problems: ZOptionalText(20000),
+  /** 下步计划 */
+  nextPlan: ZOptionalText(20000),
+  evidence: ZEvidenceList,
+});
 export type TSubmitReportRequest = z.infer<typeof ZSubmitReportRequest>;
 
 export const ZReviewReportRequest = z

@@ -21,14 +21,19 @@ import { actorOf, requireRole } from '../auth';
 import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
+import { resolveEvidence } from '../files/resolve';
 import { executeDecision } from '../tasks/decide';
 import { checkUnitsAndLeaders } from '../tasks/references';
-import { policyOf, taskDetail, taskSummary } from '../tasks/view';
+import { taskRows } from '../tasks/rows';
+import { policyOf, taskDetail, trafficLightOf } from '../tasks/view';
+import { mayUrge, type TaskStatus } from '../../domain/task';
+import { AppError } from '../errors';
 import {
   ZAcknowledgeRequest,
   ZDecideExtensionRequest,
   ZEndLongTermRequest,
   ZListTasksQuery,
+  type TListTasksQuery,
   ZLookBackRequest,
   ZReassignRequest,
   ZRequestClosureRequest,
@@ -42,6 +47,13 @@ import {
   ZUrgeRequest,
 } from './schemas';
 
+const SORT_COLUMNS = {
+  createdAt: 'createdAt',
+  deadline: 'deadlineDate',
+  updatedAt: 'updatedAt',
+  status: 'status',
+} as const satisfies Record<TListTasksQuery['sort'], string>;
+
 export function tasksRouter(deps: TAppDeps): Router {
   const router = Router();
   const { db } = deps;
@@ -50,42 +62,41 @@ export function tasksRouter(deps: TAppDeps): Router {
     const actor = actorOf(res);
     const query = ZListTasksQuery.parse(req.query);
     const scope = await scopeOf(db, actor);
+    const q = query.q ? query.q : undefined;
     const where = {
       AND: [
         taskScopeWhere(scope),
         query.campaignId ? { campaignId: query.campaignId } : {},
         query.status ? { status: query.status } : {},
+        query.overdue !== undefined ? { overdue: query.overdue } : {},
         query.unitId
           ? { OR: [{ leadUnitId: query.unitId }, { participants: { some: { unitId: query.unitId } } }] }
           : {},
+        q ? { OR: [{ measure: { contains: q } }, { problem: { title: { contains: q } } }] } : {},
       ],
     };
-    const include = { campaign: { select: { policy: true } } };
-    const orderBy = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+    const orderBy = [{ [SORT_COLUMNS[query.sort]]: query.order }, { createdAt: query.order }, { id: query.order }];
     const now = deps.now();
-    const policies = new Map<string, ReturnType<typeof policyOf>>();
-    const summarise = (
-      row: Parameters<typeof taskSummary>[0] & { campaignId: string; campaign: { policy: unknown } },
-    ) => {
-      let policy = policies.get(row.campaignId);
-      if (!policy) policies.set(row.campaignId, (policy = policyOf(row.campaign)));
-      return taskSummary(row, policy, now);
-    };
     const start = (query.page - 1) * query.pageSize;
     if (!query.trafficLight) {
       // Without a traffic-light filter the database pages: only one page of rows (with their state) is read.
       const [total, rows] = await Promise.all([
         db.task.count({ where }),
-        db.task.findMany({ where, include, orderBy, skip: start, take: query.pageSize }),
+        db.task.findMany({ where, orderBy, skip: start, take: query.pageSize }),
       ]);
-      res.json({ items: rows.map(summarise), total, page: query.page, pageSize: query.pageSize });
+      res.json({ items: await taskRows(db, rows, now), total, page: query.page, pageSize: query.pageSize });
       return;
     }
     // The traffic light depends on the time, so it is computed for every task in scope, then filtered, then paged.
-    const rows = await db.task.findMany({ where, include, orderBy });
-    const filtered = rows.map(summarise).filter((t) => t.trafficLight === query.trafficLight);
+    const rows = await db.task.findMany({ where, orderBy, include: { campaign: { select: { policy: true } } } });
+    const policies = new Map<string, ReturnType<typeof policyOf>>();
+    const filtered = rows.filter((row) => {
+      let policy = policies.get(row.campaignId);
+      if (!policy) policies.set(row.campaignId, (policy = policyOf(row.campaign)));
+      return trafficLightOf(row, policy, now) === query.trafficLight;
+    });
     res.json({
-      items: filtered.slice(start, start + query.pageSize),
+      items: await taskRows(db, filtered.slice(start, start + query.pageSize), now),
       total: filtered.length,
       page: query.page,
       pageSize: query.pageSize,
@@ -94,8 +105,9 @@ export function tasksRouter(deps: TAppDeps): Router {
 
   router.get('/tasks/:id', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
-    await requireVisibleTask(db, actorOf(res), id);
-    res.json(await taskDetail(db, id, deps.now()));
+    const actor = actorOf(res);
+    await requireVisibleTask(db, actor, id);
+    res.json(await taskDetail(db, id, deps.now(), actor));
   });
 
   /**
@@ -109,8 +121,9 @@ export function tasksRouter(deps: TAppDeps): Router {
     update: UpdateDefinition<TDecisionResult, [A]>,
     args: Omit<A, 'actor'>,
   ): Promise<void> {
-    await executeDecision(deps, actorOf(res), taskId, update, args);
-    res.json(await taskDetail(db, taskId, deps.now()));
+    const actor = actorOf(res);
+    await executeDecision(deps, actor, taskId, update, args);
+    res.json(await taskDetail(db, taskId, deps.now(), actor));
   }
 
   router.post('/tasks/:id/acknowledge', async (req, res) => {
@@ -122,7 +135,10 @@ export function tasksRouter(deps: TAppDeps): Router {
   router.post('/tasks/:id/reports', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZSubmitReportRequest.parse(req.body);
-    await decide(res, id, submitReportUpdate, { ...body, reportId: randomUUID() });
+    // Visibility first, so a caller outside the task learns nothing about file ids from the answer.
+    await requireVisibleTask(db, actorOf(res), id);
+    const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
+    await decide(res, id, submitReportUpdate, { ...body, evidence, reportId: randomUUID() });
   });
 
   router.post('/tasks/:id/reports/:period/review', async (req, res) => {
@@ -134,7 +150,9 @@ export function tasksRouter(deps: TAppDeps): Router {
   router.post('/tasks/:id/closure', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZRequestClosureRequest.parse(req.body);
-    await decide(res, id, requestClosureUpdate, { ...body, applicationId: randomUUID() });
+    await requireVisibleTask(db, actorOf(res), id);
+    const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
+    await decide(res, id, requestClosureUpdate, { ...body, evidence, applicationId: randomUUID() });
   });
 
   router.post('/tasks/:id/sign-off', async (req, res) => {
@@ -189,6 +207,10 @@ export function tasksRouter(deps: TAppDeps): Router {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZUrgeRequest.parse(req.body);
     await requireVisibleTask(db, actor, id);
+    const task = await db.task.findUniqueOrThrow({ where: { id }, select: { status: true } });
+    if (!mayUrge({ status: task.status as TaskStatus }, actor)) {
+      throw AppError.conflict(`A ${task.status} task needs no urging`);
+    }
     const urgeId = randomUUID();
     await deps.client.workflow
       .getHandle(taskWorkflowId(id))

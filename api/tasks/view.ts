@@ -3,107 +3,25 @@
  * computed here (domain/trafficLight) from the task's projected state, the campaign policy and the current time.
  */
 import type { Db } from '../../db/client';
-import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
-import { computeTrafficLight, type TrafficLight } from '../../domain/trafficLight';
-import { currentSigner, type TaskState, type TaskStatus } from '../../domain/task';
-import type { TDeadline } from '../../domain/deadline';
+import { allowedActions, currentSigner, type Actor, type TaskState } from '../../domain/task';
 import { AppError } from '../errors';
+import { taskRow, loadRowNames } from './rows';
+import { policyOf, stateOf, taskSummary } from './summary';
 
-/** The fields of a Task row the read model needs to rebuild a state when no snapshot was projected yet. */
-interface TTaskRowCore {
-  id: string;
-  campaignId: string;
-  status: string;
-  overdue: boolean;
-  round: number;
-  reopenCount: number;
-  leadUnitId: string;
-  leaderId: string;
-  deadlineKind: string;
-  deadlineDate: string | null;
-  parentTaskId: string | null;
-  createdAt: Date;
-  closedAt: Date | null;
-  stateJson: unknown;
-}
-
-export function deadlineOf(row: Pick<TTaskRowCore, 'deadlineKind' | 'deadlineDate'>): TDeadline {
-  if (row.deadlineKind === 'long_term' || !row.deadlineDate) return { kind: 'long_term' };
-  return { kind: row.deadlineKind, date: row.deadlineDate } as TDeadline;
-}
-
-/** The projected workflow state, or (before the first projection) one rebuilt from the row's columns. */
-export function stateOf(row: TTaskRowCore): TaskState {
-  if (row.stateJson && typeof row.stateJson === 'object') return row.stateJson as TaskState;
-  const createdAt = row.createdAt.toISOString();
-  return {
-    taskId: row.id,
-    campaignId: row.campaignId,
-    status: row.status as TaskStatus,
-    round: row.round,
-    reopenCount: row.reopenCount,
-    deadline: deadlineOf(row),
-    leadUnitId: row.leadUnitId,
-    leaderId: row.leaderId,
-    officeUnitId: '',
-    assignedAt: createdAt,
-    roundStartedAt: createdAt,
-    signOffChain: [],
-    reports: [],
-    overdueReports: [],
-    closureHistory: [],
-    extensionHistory: [],
-    delegations: [],
-    children: {},
-    overdue: row.overdue,
-    escalations: [],
-    eventCount: 0,
-    ...(row.closedAt ? { closedAt: row.closedAt.toISOString() } : {}),
-    ...(row.parentTaskId ? { parentTaskId: row.parentTaskId } : {}),
-  };
-}
-
-export function policyOf(campaign: { policy: unknown }): TCampaignPolicy {
-  const parsed = ZCampaignPolicy.safeParse(campaign.policy ?? {});
-  // A stored policy was validated when the campaign was created; a later schema change must not break reads.
-  return parsed.success ? parsed.data : ZCampaignPolicy.parse({});
-}
-
-export function trafficLightOf(row: TTaskRowCore, policy: TCampaignPolicy, now: Date): TrafficLight {
-  return computeTrafficLight(stateOf(row), { now: now.toISOString(), policy });
-}
+export {
+  deadlineOf,
+  policyOf,
+  stateOf,
+  taskSummary,
+  trafficLightOf,
+  type TTaskRowCore,
+  type TTaskSummary,
+} from './summary';
 
 const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
 
-/** `{ kind, date? }`: the date where the kind has one (for immediate kinds, the date the policy derived). */
-function deadlineView(deadline: TDeadline): { kind: TDeadline['kind']; date?: string } {
-  return deadline.kind === 'long_term' ? { kind: 'long_term' } : { kind: deadline.kind, date: deadline.date };
-}
-
-export function taskSummary(
-  row: TTaskRowCore & { measure: string; problemId: string },
-  policy: TCampaignPolicy,
-  now: Date,
-) {
-  const state = stateOf(row);
-  return {
-    id: row.id,
-    campaignId: row.campaignId,
-    problemId: row.problemId,
-    parentTaskId: row.parentTaskId,
-    measure: row.measure,
-    leadUnitId: row.leadUnitId,
-    leaderId: row.leaderId,
-    status: row.status as TaskStatus,
-    overdue: row.overdue,
-    deadline: deadlineView(state.deadline),
-    trafficLight: computeTrafficLight(state, { now: now.toISOString(), policy }),
-    reopenCount: row.reopenCount,
-  };
-}
-export type TTaskSummary = ReturnType<typeof taskSummary>;
-
-export async function taskDetail(db: Db, taskId: string, now: Date) {
+/** The task page: everything that happened to it, the names of everyone it mentions, and what the caller may do now. */
+export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Actor) {
   const row = await db.task.findUnique({
     where: { id: taskId },
     include: {
@@ -135,17 +53,27 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
     sizeBytes: number;
     mimeType: string | null;
     url: string | null;
+    fileId: string | null;
   }) => ({
     id: e.id,
+    fileId: e.fileId,
     fileName: e.fileName,
     sha256: e.sha256,
     sizeBytes: e.sizeBytes,
     mimeType: e.mimeType,
     url: e.url,
+    downloadUrl: e.fileId ? `/api/files/${encodeURIComponent(e.fileId)}` : null,
   });
+  const childNames = await loadRowNames(db, row.children);
+  const names = await namesFor(db, row, state, audit);
 
   return {
     ...taskSummary(row, policy, now),
+    campaignName: row.campaign.name,
+    problemTitle: row.problem.title,
+    category: row.problem.category.name,
+    leadUnitName: names.units[row.leadUnitId] ?? null,
+    leaderName: names.users[row.leaderId] ?? null,
     campaign: { id: row.campaign.id, name: row.campaign.name },
     problem: {
       id: row.problem.id,
@@ -180,6 +108,8 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
       status: r.status,
       late: r.late,
       progress: r.progress,
+      problems: r.problems,
+      nextPlan: r.nextPlan,
       submittedById: r.submittedById,
       submittedAt: r.submittedAt.toISOString(),
       reviews: r.reviews.map((v) => ({
@@ -227,7 +157,7 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
       period: n.period,
       issuedAt: n.issuedAt.toISOString(),
     })),
-    children: row.children.map((c) => taskSummary(c, policy, now)),
+    children: row.children.map((c) => taskRow(c, childNames, now)),
     audit: audit.map((a) => ({
       action: a.action,
       actorId: a.actorId,
@@ -238,6 +168,70 @@ export async function taskDetail(db: Db, taskId: string, now: Date) {
       at: a.at.toISOString(),
       detail: a.detail,
     })),
+    names,
+    allowedActions: viewer ? allowedActions(state, viewer, { now: now.toISOString(), policy }) : [],
+  };
+}
+
+/** Every user and unit id the task page mentions, with its name: the page never shows a bare id. */
+async function namesFor(
+  db: Db,
+  row: {
+    leaderId: string;
+    leadUnitId: string;
+    participants: { unitId: string }[];
+    reports: { submittedById: string; reviews: { reviewerId: string }[] }[];
+    applications: { appliedById: string; decisions: { signerId: string; onBehalfOfId: string | null }[] }[];
+    extensionRequests: { requestedById: string }[];
+  },
+  state: TaskState,
+  audit: { actorId: string | null; onBehalfOfId: string | null; detail: unknown }[],
+): Promise<{ users: Record<string, string>; units: Record<string, string> }> {
+  const userIds = new Set<string>([row.leaderId, state.leaderId]);
+  const unitIds = new Set<string>([row.leadUnitId, state.leadUnitId, state.officeUnitId]);
+  for (const p of row.participants) unitIds.add(p.unitId);
+  for (const r of row.reports) {
+    userIds.add(r.submittedById);
+    for (const v of r.reviews) userIds.add(v.reviewerId);
+  }
+  for (const a of row.applications) {
+    userIds.add(a.appliedById);
+    for (const d of a.decisions) {
+      userIds.add(d.signerId);
+      if (d.onBehalfOfId) userIds.add(d.onBehalfOfId);
+    }
+  }
+  for (const e of row.extensionRequests) userIds.add(e.requestedById);
+  for (const level of state.signOffChain) {
+    if (level.userId) userIds.add(level.userId);
+    if (level.unitId) unitIds.add(level.unitId);
+  }
+  for (const d of state.delegations) {
+    userIds.add(d.fromUserId);
+    userIds.add(d.toUserId);
+  }
+  for (const a of audit) {
+    if (a.actorId) userIds.add(a.actorId);
+    if (a.onBehalfOfId) userIds.add(a.onBehalfOfId);
+    // Reassignments, delegations and splits name units and people in their detail.
+    const detail = a.detail as Record<string, unknown> | null;
+    for (const key of ['toUserId', 'leaderId']) if (typeof detail?.[key] === 'string') userIds.add(detail[key]);
+    for (const side of ['from', 'to']) {
+      const party = detail?.[side] as { leadUnitId?: unknown; leaderId?: unknown } | undefined;
+      if (party && typeof party === 'object') {
+        if (typeof party.leadUnitId === 'string') unitIds.add(party.leadUnitId);
+        if (typeof party.leaderId === 'string') userIds.add(party.leaderId);
+      }
+    }
+  }
+  userIds.delete('system');
+  const [users, units] = await Promise.all([
+    db.user.findMany({ where: { id: { in: [...userIds] } }, select: { id: true, name: true } }),
+    db.unit.findMany({ where: { id: { in: [...unitIds].filter(Boolean) } }, select: { id: true, name: true } }),
+  ]);
+  return {
+    users: Object.fromEntries(users.map((u) => [u.id, u.name])),
+    units: Object.fromEntries(units.map((u) => [u.id, u.name])),
   };
 }
 /**

@@ -61,3 +61,4 @@ export function applyCommand(
   if (!decided.ok) return decided;
   return { ok: true, value: { state: evolveAll(state, decided.value), events: decided.value } };
 }
+export * from './allowed';
