@@ -217,7 +217,7 @@ describe('directory, 常用意见 and notifications', () => {
   it('When notifications are read all at once, then none is unread and the list keeps them', async () => {
     const before = await eventually(
       async () => (await as(stack.app, cast.office).get('/api/notifications')).body,
-      (body: { unread: number }) => body.unread > 0,
+      (body: { unread: number; total: number; items: { readAt: string | null }[] }) => body.unread > 0,
       'the office to have unread notifications',
     );
     expect(before.items[0]).toMatchObject({ readAt: null });
