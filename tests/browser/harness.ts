@@ -16,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { createApp } from '../../api/app';
@@ -177,7 +178,12 @@ export async function watchPage(browser: Browser, baseUrl: string, prefix: strin
   };
 }
 
-export async function startBrowserStack(): Promise<TBrowserStack> {
+export interface TStackOptions {
+  /** Routes mounted before the application's own (bench/web.ts serves its baseline page this way). */
+  routes?: (app: express.Express) => void;
+}
+
+export async function startBrowserStack(options: TStackOptions = {}): Promise<TBrowserStack> {
   ensureWebBuilt();
   const { testEnv, teardown: stopServer } = await createTestEnvironment();
   const { db, cleanup } = await createTestDb();
@@ -186,7 +192,9 @@ export async function startBrowserStack(): Promise<TBrowserStack> {
   const worker = await createTaskWorker({ connection: testEnv.nativeConnection, taskQueue, deps: { db } });
   const running = worker.run();
   const users = await seedDemo(db);
-  const app = createApp({ db, client: testEnv.client, taskQueue });
+  const app = express();
+  options.routes?.(app);
+  app.use(createApp({ db, client: testEnv.client, taskQueue }));
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,303 @@
+/**
+ * `npm run bench:web`: the browser application's figures in headless Chromium (Debian's, as the browser tests use it),
+ * on the real stack (dev server, worker, fresh SQLite, demo organisation, the built web/dist served by the API):
+ *
+ * - first load of 待办 for a signed-in user with a cold browser cache: navigation start → the first inbox item
+ *   rendered (a MutationObserver installed before any script runs records `performance.now()`, whose origin is the
+ *   navigation start), p50 over BENCH_LOADS loads (default 10), each in a fresh browser context;
+ * - JavaScript sent for that first page (and for the login page): every script response, its bytes on the wire and
+ *   gzip -6 of its body (the API serves the files uncompressed; a gzip-ing proxy in front would send about that);
+ * - the task list with 1,000 tasks in scope (created through the API in batches of 500): navigation start → the
+ *   table's rows rendered, with pageSize 50 and 200 (the list reads its page size from the URL);
+ * - the baseline of the same run: a tiny static HTML page served by the same process, navigation start → its
+ *   `load` event, so that browser start-up and loopback costs on this machine can be read off the figures above.
+ */
+import { loadavg } from 'node:os';
+import zlib from 'node:zlib';
+import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
+import { z } from 'zod';
+import { demoCast } from '../tests/api/harness';
+import {
+  ApiClient,
+  createCampaign,
+  createTasks,
+  login,
+  startBrowserStack,
+  type TTaskSpec,
+} from '../tests/browser/harness';
+import type { TDemoUser } from '../scripts/seed-demo';
+
+const LOADS = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .default(10)
+  .parse(process.env.BENCH_LOADS ?? undefined);
+const TASKS = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(5000)
+  .default(1000)
+  .parse(process.env.BENCH_TASKS ?? undefined);
+
+const BASELINE_HTML =
+  '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>基准</title></head><body><p>基准页</p></body></html>';
+
+/**
+ * Installed before any of the page's scripts: records when the first element matching `selector` exists (and, for
+ * lists, when at least `count` of them do), in ms since navigation start.
+ */
+function markWhen(selector: string, count: number): string {
+  return `(() => {
+    const check = () => {
+      if (window.__zgMark !== undefined) return true;
+      if (document.querySelectorAll(${JSON.stringify(selector)}).length >= ${count}) {
+        window.__zgMark = performance.now();
+        return true;
+      }
+      return false;
+    };
+    const start = () => {
+      if (check()) return;
+      const observer = new MutationObserver(() => { if (check()) observer.disconnect(); });
+      observer.observe(document.documentElement, { childList: true, subtree: true });
+    };
+    if (document.documentElement) start(); else document.addEventListener('readystatechange', start, { once: true });
+  })();`;
+}
+
+const ZMark = z.number();
+
+async function markedLoad(
+  browser: Browser,
+  baseUrl: string,
+  cookies: Cookie[],
+  url: string,
+  selector: string,
+  count: number,
+  onPage?: (page: Page) => void,
+): Promise<number> {
+  const context: BrowserContext = await browser.newContext({ baseURL: baseUrl, locale: 'zh-CN' });
+  try {
+    await context.addCookies(cookies);
+    await context.addInitScript(markWhen(selector, count));
+    const page = await context.newPage();
+    onPage?.(page);
+    await page.goto(url);
+    await page.waitForFunction('window.__zgMark !== undefined', undefined, { timeout: 30_000 });
+    return ZMark.parse(await page.evaluate('window.__zgMark'));
+  } finally {
+    await context.close();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+async function sessionCookies(browser: Browser, baseUrl: string, user: TDemoUser): Promise<Cookie[]> {
+  const { username, password } = login(user);
+  const context = await browser.newContext({ baseURL: baseUrl });
+  try {
+    const res = await context.request.post('/api/auth/login', { data: { username, password } });
+    if (res.status() !== 200) throw new Error(`sign-in as ${user.name}: ${res.status()} ${await res.text()}`);
+    return await context.cookies();
+  } finally {
+    await context.close();
+  }
+}
+
+interface TScripts {
+  count: number;
+  wire: number;
+  raw: number;
+  gzip: number;
+}
+
+/** Every script the page loads until `ready` holds: its bytes on the wire, raw, and gzip -6. */
+async function scriptsOf(
+  browser: Browser,
+  baseUrl: string,
+  cookies: Cookie[],
+  url: string,
+  ready: (page: Page) => Promise<void>,
+): Promise<TScripts> {
+  const context = await browser.newContext({ baseURL: baseUrl });
+  try {
+    await context.addCookies(cookies);
+    const page = await context.newPage();
+    const bodies: Promise<{ wire: number; raw: number; gzip: number }>[] = [];
+    page.on('response', (res) => {
+      if (res.request().resourceType() !== 'script') return;
+      bodies.push(
+        (async () => {
+          const body = await res.body();
+          const sizes = await res.request().sizes();
+          return {
+            wire: sizes.responseBodySize + sizes.responseHeadersSize,
+            raw: body.length,
+            gzip: zlib.gzipSync(body, { level: 6 }).length,
+          };
+        })(),
+      );
+    });
+    await page.goto(url);
+    await ready(page);
+    await page.waitForLoadState('networkidle');
+    const all = await Promise.all(bodies);
+    return {
+      count: all.length,
+      wire: all.reduce((s, b) => s + b.wire, 0),
+      raw: all.reduce((s, b) => s + b.raw, 0),
+      gzip: all.reduce((s, b) => s + b.gzip, 0),
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:web — load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const stack = await startBrowserStack({
+    routes: (app) => app.get('/__bench/baseline.html', (_req, res) => res.type('html').send(BASELINE_HTML)),
+  });
+  try {
+    const cast = demoCast(stack.users);
+    const office = new ApiClient(stack.baseUrl, cast.office);
+    const { browser, baseUrl } = stack;
+    const campaignId = await createCampaign(office, cast.leader.unitId);
+
+    // A 待办 with something in it: reports awaiting the office's review.
+    const staff = new ApiClient(stack.baseUrl, cast.medicalStaff);
+    const period = await stack.currentPeriod();
+    const inboxTasks = await createTasks(
+      office,
+      campaignId,
+      Array.from({ length: 5 }, (): TTaskSpec => ({
+        leadUnitId: cast.medicalStaff.unitId,
+        leaderId: cast.leader.userId,
+      })),
+    );
+    for (const id of inboxTasks) {
+      await waitUntil(
+        async () => (await staff.request('POST', `/api/tasks/${id}/acknowledge`, {})).status === 200,
+        'acknowledge',
+      );
+      await staff.post(`/api/tasks/${id}/reports`, { period, progress: '已建立整改台账' });
+    }
+    const cookies = await sessionCookies(browser, baseUrl, cast.office);
+
+    // Baseline: the same server, a page with no script.
+    const baseline: number[] = [];
+    for (let i = 0; i <= LOADS; i++) {
+      const t = await markedLoad(browser, baseUrl, [], '/__bench/baseline.html', 'p', 1);
+      if (i > 0) baseline.push(t); // the first load warms the server and the browser process up
+    }
+
+    // First load of 待办, cold cache, signed in.
+    const inbox: number[] = [];
+    for (let i = 0; i <= LOADS; i++) {
+      const t = await markedLoad(browser, baseUrl, cookies, '/', 'main a[href^="/tasks/"]', 1);
+      if (i > 0) inbox.push(t);
+    }
+
+    const inboxScripts = await scriptsOf(browser, baseUrl, cookies, '/', (page) =>
+      page.locator('main a[href^="/tasks/"]').first().waitFor(),
+    );
+    const loginScripts = await scriptsOf(browser, baseUrl, [], '/login', (page) =>
+      page.getByLabel('密码', { exact: true }).waitFor(),
+    );
+
+    // 1,000 tasks in scope of the office.
+    const started = Date.now();
+    const specs = Array.from({ length: TASKS }, (_, i): TTaskSpec => ({
+      leadUnitId: i % 2 === 0 ? cast.medicalStaff.unitId : cast.financeStaff.unitId,
+      leaderId: cast.leader.userId,
+    }));
+    await createTasks(office, campaignId, specs);
+    // Let the workflows start and project before measuring: a busy worker would slow the API and skew the list.
+    await waitUntil(
+      async () => {
+        const assigned = await stack.db.auditEvent.count({ where: { action: 'TaskAssigned' } });
+        return assigned >= TASKS + inboxTasks.length;
+      },
+      `${TASKS} tasks to be assigned`,
+      600_000,
+    );
+    console.log(`(created and assigned ${TASKS} tasks in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const list: Record<number, number[]> = {};
+    for (const pageSize of [50, 200]) {
+      list[pageSize] = [];
+      for (let i = 0; i <= Math.max(3, Math.ceil(LOADS / 2)); i++) {
+        const t = await markedLoad(
+          browser,
+          baseUrl,
+          cookies,
+          `/tasks?campaignId=${campaignId}&pageSize=${pageSize}`,
+          '.ant-table-tbody tr.ant-table-row',
+          pageSize,
+        );
+        if (i > 0) list[pageSize].push(t);
+      }
+    }
+    const total = z
+      .object({ total: z.number() })
+      .parse(await office.get(`/api/tasks?campaignId=${campaignId}&pageSize=1`)).total;
+
+    const p50 = (v: number[]) => percentile(v, 50);
+    console.log('');
+    console.log(`| figure | measured | goal |`);
+    console.log(`| --- | --- | --- |`);
+    console.log(
+      `| baseline: tiny static HTML, navigation → load (p50 / p90, ${baseline.length} cold loads) | ${ms(p50(baseline))} / ${ms(percentile(baseline, 90))} | — |`,
+    );
+    console.log(
+      `| 待办 first load, signed in, cold cache: navigation → first item (p50 / p90, ${inbox.length} loads) | ${ms(p50(inbox))} / ${ms(percentile(inbox, 90))} | ≤ 1,500 ms p50: ${verdict(p50(inbox) <= 1500)} |`,
+    );
+    console.log(
+      `| JavaScript for 待办 (${inboxScripts.count} scripts): gzip -6 / raw / on the wire | ${kb(inboxScripts.gzip)} / ${kb(inboxScripts.raw)} / ${kb(inboxScripts.wire)} | ≤ 600 KB gzip: ${verdict(inboxScripts.gzip <= 600 * 1024)} |`,
+    );
+    console.log(
+      `| JavaScript for the login page (${loginScripts.count} scripts): gzip -6 / raw / on the wire | ${kb(loginScripts.gzip)} / ${kb(loginScripts.raw)} / ${kb(loginScripts.wire)} | — |`,
+    );
+    for (const pageSize of [50, 200]) {
+      const v = list[pageSize];
+      console.log(
+        `| 任务, ${total} tasks in scope, pageSize ${pageSize}, cold cache: navigation → ${pageSize} rows (p50 / max, ${v.length} loads) | ${ms(p50(v))} / ${ms(Math.max(...v))} | ≤ 1,000 ms: ${verdict(p50(v) <= 1000)} |`,
+      );
+    }
+    console.log('');
+    console.log(
+      `Chromium ${browser.version()}; load average at end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+  } finally {
+    await stack.teardown();
+  }
+}
+
+async function waitUntil(ok: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await ok()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
