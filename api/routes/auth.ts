@@ -39,7 +39,11 @@ export interface TMe {
 
 const INVALID_CREDENTIALS = '用户名或密码错误';
 
-/** A sign-in body is two short strings: 10 kB is plenty, and nothing larger is parsed before authentication. */
+/**
+ * A sign-in body is two short strings: 10 kB is plenty, and nothing larger is parsed before authentication. Only
+ * `application/json` is parsed: another site can post a form (text/plain, urlencoded) here but not JSON without a
+ * CORS preflight, so a forged sign-in (into the attacker's account) arrives without a body and is refused.
+ */
 const smallJson = express.json({ limit: '10kb' });
 
 export function authRouter(deps: TAppDeps): Router {
