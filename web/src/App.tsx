@@ -1,0 +1,159 @@
+/** Routes and the signed-in frame (top navigation). Every page is its own chunk (React.lazy), loaded on first visit. */
+import { lazy, Suspense, type ReactNode } from 'react';
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Result, Spin } from 'antd';
+import { logout } from './api';
+import { keys, useInbox, useMe, useUnreadCount } from './queries';
+import { ROLE_TEXT, say } from './texts';
+
+const LoginPage = lazy(() => import('./pages/LoginPage'));
+const InboxPage = lazy(() => import('./pages/InboxPage'));
+const TasksPage = lazy(() => import('./pages/TasksPage'));
+const TaskPage = lazy(() => import('./pages/TaskPage'));
+const StatsPage = lazy(() => import('./pages/StatsPage'));
+const NotificationsPage = lazy(() => import('./pages/NotificationsPage'));
+
+function Loading() {
+  return (
+    <div style={{ padding: 48, textAlign: 'center' }}>
+      <Spin />
+      <div style={{ marginTop: 8 }}>加载中…</div>
+    </div>
+  );
+}
+
+function TopNav() {
+  const me = useMe().data;
+  const inbox = useInbox(!!me).data;
+  const unread = useUnreadCount(!!me).data ?? 0;
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const todo = inbox ? inbox.reportsDue.length + inbox.reviews.length + inbox.signOffs.length + inbox.other.length : 0;
+
+  const onLogout = async () => {
+    try {
+      await logout();
+    } finally {
+      client.clear();
+      client.setQueryData(keys.me, null);
+      void navigate('/login', { replace: true });
+    }
+  };
+
+  return (
+    <header className="zg-header">
+      <span className="zg-brand">整改督办</span>
+      <nav className="zg-nav" aria-label="主导航">
+        {/* The badge sits beside the link, not inside it, so the link's accessible name stays exactly "待办". */}
+        <Badge count={todo} size="small" offset={[-4, 2]} title={`${todo} 项待办`}>
+          <NavLink to="/" end>
+            待办
+          </NavLink>
+        </Badge>
+        <NavLink to="/tasks">任务</NavLink>
+        <NavLink to="/stats">统计</NavLink>
+        <Badge count={unread} size="small" offset={[-4, 2]} title={`${unread} 条未读通知`}>
+          <NavLink to="/notifications">通知</NavLink>
+        </Badge>
+      </nav>
+      {me ? (
+        <div className="zg-user">
+          <span>
+            {me.name}（{say(ROLE_TEXT, me.role)}
+            {me.unitName ? ` · ${me.unitName}` : ''}）
+          </span>
+          <Button size="small" onClick={() => void onLogout()}>
+            退出
+          </Button>
+        </div>
+      ) : null}
+    </header>
+  );
+}
+
+/** Pages that need a session: while unknown, wait; when signed out, the login page (coming back here after). */
+function RequireAuth({ children }: { children: ReactNode }) {
+  const me = useMe();
+  const location = useLocation();
+  if (me.isPending) return <Loading />;
+  if (me.isError) return <Result status="error" title="无法连接服务器" subTitle="请检查网络后刷新页面。" />;
+  if (!me.data) {
+    const next = location.pathname + location.search;
+    return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  return (
+    <>
+      <a className="zg-skip" href="#main">
+        跳到正文
+      </a>
+      <TopNav />
+      <main id="main" className="zg-main" tabIndex={-1}>
+        <Suspense fallback={<Loading />}>{children}</Suspense>
+      </main>
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route
+        path="/login"
+        element={
+          <Suspense fallback={<Loading />}>
+            <LoginPage />
+          </Suspense>
+        }
+      />
+      <Route
+        path="/"
+        element={
+          <RequireAuth>
+            <InboxPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/tasks"
+        element={
+          <RequireAuth>
+            <TasksPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/tasks/:id"
+        element={
+          <RequireAuth>
+            <TaskPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/stats"
+        element={
+          <RequireAuth>
+            <StatsPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="/notifications"
+        element={
+          <RequireAuth>
+            <NotificationsPage />
+          </RequireAuth>
+        }
+      />
+      <Route
+        path="*"
+        element={
+          <RequireAuth>
+            <Result status="404" title="页面不存在" subTitle="请从上方导航进入。" />
+          </RequireAuth>
+        }
+      />
+    </Routes>
+  );
+}

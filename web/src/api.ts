@@ -1,0 +1,182 @@
+/**
+ * The one way the screens talk to the server: same-origin fetch with the session cookie, JSON both ways, the CSRF
+ * token on every write, and every failure turned into an ApiError whose `text` is Chinese (texts.ts by error code;
+ * the server's own message kept as `detail`).
+ */
+import { z } from 'zod/mini';
+import { ERROR_TEXT, say } from './texts';
+
+export const ZMe = z.object({
+  id: z.string(),
+  name: z.string(),
+  username: z.optional(z.string()),
+  role: z.string(),
+  unitId: z.nullable(z.optional(z.string())),
+  unitName: z.nullable(z.optional(z.string())),
+});
+export type TMe = z.infer<typeof ZMe>;
+
+export const ZSession = z.object({ user: ZMe, csrfToken: z.string() });
+export type TSession = z.infer<typeof ZSession>;
+
+const ZErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.optional(z.string()),
+    issues: z.optional(z.array(z.object({ path: z.optional(z.array(z.unknown())), message: z.optional(z.string()) }))),
+  }),
+});
+
+export const ZUploaded = z.object({
+  id: z.string(),
+  sha256: z.string(),
+  sizeBytes: z.number(),
+  mimeType: z.string(),
+  fileName: z.string(),
+});
+export type TUploaded = z.infer<typeof ZUploaded>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    /** The Chinese sentence for the user. */
+    readonly text: string,
+    /** The server's own message (shown beneath, for the specifics: which field, which state). */
+    readonly detail: string | undefined,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail ? `${text}：${detail}` : text);
+    this.name = 'ApiError';
+  }
+}
+
+/** Kept in memory only: it comes with /api/auth/me or the login answer and goes with every write. */
+let csrfToken: string | null = null;
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when any request answers 401, so the app can forget the session and show the login page. */
+let onUnauthenticated: (() => void) | null = null;
+export function setUnauthenticatedHandler(handler: (() => void) | null): void {
+  onUnauthenticated = handler;
+}
+
+type TQuery = Record<string, string | number | boolean | null | undefined>;
+
+export function withQuery(path: string, query?: TQuery): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function toError(res: Response): Promise<ApiError> {
+  let code = res.status === 401 ? 'UNAUTHENTICATED' : res.status === 404 ? 'NOT_FOUND' : 'INTERNAL';
+  let detail: string | undefined;
+  try {
+    const parsed = ZErrorBody.safeParse(await res.json());
+    if (parsed.success) {
+      code = parsed.data.error.code;
+      detail = parsed.data.error.message;
+      const issues = parsed.data.error.issues ?? [];
+      if (issues.length > 0) {
+        detail = issues.map((i) => `${(i.path ?? []).join('.') || '内容'}：${i.message ?? ''}`).join('；');
+      }
+    }
+  } catch {
+    // Not JSON (a proxy's error page): the status code alone decides the message.
+  }
+  const retry = Number(res.headers.get('Retry-After'));
+  const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;
+  let text = say(ERROR_TEXT, code);
+  if (code === 'TOO_MANY_REQUESTS' && retryAfter) text = `${text}（约 ${Math.ceil(retryAfter / 60)} 分钟后）`;
+  // The Chinese text already says it; repeating an identical server message adds nothing.
+  return new ApiError(res.status, code, text, detail && detail !== text ? detail : undefined, retryAfter);
+}
+
+export interface TRequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: TQuery;
+  /** Skip the 401 → login redirect (the login call itself, the "who am I" probe). */
+  quiet401?: boolean;
+}
+
+export async function request<T>(path: string, options: TRequestOptions = {}): Promise<T> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  let body: BodyInit | undefined;
+  if (options.body instanceof FormData) {
+    body = options.body;
+  } else if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, options.query), { method, headers, body, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'NETWORK', say(ERROR_TEXT, 'NETWORK'), undefined);
+  }
+  if (!res.ok) {
+    const error = await toError(res);
+    if (res.status === 401 && !options.quiet401) onUnauthenticated?.();
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: TQuery) => request<T>(path, { query }),
+  post: <T>(path: string, body: unknown = {}) => request<T>(path, { method: 'POST', body }),
+  del: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
+};
+
+/** Who is signed in, or null; also picks up the CSRF token for later writes. */
+export async function fetchMe(): Promise<TMe | null> {
+  try {
+    const session = ZSession.parse(await request<unknown>('/api/auth/me', { quiet401: true }));
+    setCsrfToken(session.csrfToken);
+    return session.user;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(username: string, password: string): Promise<TMe> {
+  const session = ZSession.parse(
+    await request<unknown>('/api/auth/login', { method: 'POST', body: { username, password }, quiet401: true }),
+  );
+  setCsrfToken(session.csrfToken);
+  return session.user;
+}
+
+export async function logout(): Promise<void> {
+  try {
+    await request<void>('/api/auth/logout', { method: 'POST', quiet401: true });
+  } finally {
+    setCsrfToken(null);
+  }
+}
+
+/** Uploads one evidence file (multipart, field `file`); the server computes the hash and checks the type. */
+export async function uploadFile(file: File): Promise<TUploaded> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return ZUploaded.parse(await request<unknown>('/api/files', { method: 'POST', body: form }));
+}
+
+/** The Chinese message for any thrown value (ApiError text plus the server's detail). */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.detail ? `${e.text}（${e.detail}）` : e.text;
+  return '操作失败，请稍后再试';
+}

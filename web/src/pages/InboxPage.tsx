@@ -1,0 +1,81 @@
+/** 待办: what the caller must act on now, in the inbox's four groups, each item linking to its task. */
+import { Link } from 'react-router-dom';
+import { Alert, Card, Col, Empty, List, Row, Skeleton, Space, Tag, Typography } from 'antd';
+import { errorMessage } from '../api';
+import { fmtDateTime, fmtDeadline, fmtPeriod } from '../format';
+import { useInbox } from '../queries';
+import type { TInboxItem } from '../types';
+import { EMPTY, INBOX_ACTION_TEXT, say } from '../texts';
+
+const GROUPS = [
+  { key: 'reportsDue', title: '待填报/待签收' },
+  { key: 'reviews', title: '待审核' },
+  { key: 'signOffs', title: '待签批' },
+  { key: 'other', title: '其他' },
+] as const;
+
+function Item({ item }: { item: TInboxItem }) {
+  return (
+    <List.Item>
+      <div style={{ width: '100%' }}>
+        <Space wrap size={4}>
+          <Tag color="volcano">{say(INBOX_ACTION_TEXT, item.action)}</Tag>
+          <Link to={`/tasks/${encodeURIComponent(item.taskId)}`}>{item.problemTitle ?? item.measure}</Link>
+        </Space>
+        <div style={{ color: '#555', marginTop: 4, fontSize: 13, display: 'flex', flexWrap: 'wrap', columnGap: 16 }}>
+          {item.leadUnitName ? <span>责任单位：{item.leadUnitName}</span> : null}
+          {item.period ? <span>期次：{fmtPeriod(item.period)}</span> : null}
+          {item.dueAt ? <span>应报时间：{fmtDateTime(item.dueAt)}</span> : null}
+          {item.levelName ? <span>签批层级：{item.levelName}</span> : null}
+          {item.deadline ? <span>整改期限：{fmtDeadline(item.deadline)}</span> : null}
+        </div>
+        {item.problemTitle && item.measure ? (
+          <Typography.Paragraph type="secondary" ellipsis={{ rows: 1 }} style={{ margin: '4px 0 0' }}>
+            整改措施：{item.measure}
+          </Typography.Paragraph>
+        ) : null}
+      </div>
+    </List.Item>
+  );
+}
+
+export default function InboxPage() {
+  const inbox = useInbox();
+  return (
+    <>
+      <Typography.Title level={2} style={{ marginTop: 0 }}>
+        我的待办
+      </Typography.Title>
+      {inbox.isError ? <Alert type="error" showIcon title={errorMessage(inbox.error)} /> : null}
+      <Row gutter={[16, 16]}>
+        {GROUPS.map((g) => {
+          const items = inbox.data?.[g.key] ?? [];
+          return (
+            <Col xs={24} lg={12} key={g.key}>
+              <Card
+                title={
+                  <h3 style={{ margin: 0, fontSize: 16 }}>
+                    {g.title}（{items.length}）
+                  </h3>
+                }
+                data-testid={`inbox-${g.key}`}
+              >
+                {inbox.isPending ? (
+                  <Skeleton active />
+                ) : items.length === 0 ? (
+                  <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={EMPTY[g.key]} />
+                ) : (
+                  <List
+                    dataSource={items}
+                    rowKey={(i) => `${i.taskId}:${i.action}:${i.period ?? ''}:${i.level ?? ''}`}
+                    renderItem={(i) => <Item item={i} />}
+                  />
+                )}
+              </Card>
+            </Col>
+          );
+        })}
+      </Row>
+    </>
+  );
+}
