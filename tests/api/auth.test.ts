@@ -156,6 +156,24 @@ describe('signing in', () => {
   });
 });
 
+describe('forged sign-in', () => {
+  it('When another site posts a form (not JSON) to the login route, then it is refused and no session starts', async () => {
+    const before = await stack.db.session.count();
+    const form = await request(stack.app)
+      .post('/api/auth/login')
+      .type('form')
+      .send({ username: cast.office.username, password: cast.office.password });
+    expect(form.status).toBe(400);
+    expect(form.headers['set-cookie']).toBeUndefined();
+    const text = await request(stack.app)
+      .post('/api/auth/login')
+      .set('Content-Type', 'text/plain')
+      .send(JSON.stringify({ username: cast.office.username, password: cast.office.password }));
+    expect(text.status).toBe(400);
+    expect(await stack.db.session.count()).toBe(before);
+  });
+});
+
 describe('throttling', () => {
   beforeEach(async () => {
     await stack.db.loginThrottle.deleteMany();
