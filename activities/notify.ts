@@ -1,4 +1,5 @@
 import type { Db } from '../db/client';
+import { renderRequested, type TTextRequest, type TTextSubject } from './texts';
 import type { ActivityDeps, TRecipient } from './types';
 
 export interface TNotifyInput {
@@ -8,6 +9,13 @@ export interface TNotifyInput {
   kind: string;
   title: string;
   body: string;
+  /** The task's page (`/tasks/<id>`), also in the outbox payload. */
+  link?: string;
+  /**
+   * A text to render here with the task's names (the workflow, which has no database, asks for it by kind); when
+   * the task is found it replaces `title` and `body`, which stay as the fallback.
+   */
+  text?: TTextRequest;
   recipients: TRecipient[];
   /** Who caused it, when a person did (kept in the outbox payload). */
   actorId?: string;
@@ -23,6 +31,10 @@ type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
  * person shows it.
  */
 export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date): Promise<number> {
+  if (input.text && input.taskId) {
+    const subject = await textSubject(tx, input.taskId);
+    if (subject) input = { ...input, ...renderRequested(subject, input.text) };
+  }
   let written = 0;
   for (const [index, recipient] of input.recipients.entries()) {
     const userIds = await resolveRecipient(tx, recipient);
@@ -52,6 +64,7 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
             kind: input.kind,
             title: input.title,
             body: input.body,
+            link: input.link ?? null,
             actorId: input.actorId ?? null,
           },
           createdAt: at,
@@ -61,6 +74,20 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
     }
   }
   return written;
+}
+
+/**
+ * What a text names about a task: its problem title (or its measure) and its lead unit's name; null when the task
+ * row is missing. `leadUnitId` overrides the row's (a batch being projected may have just reassigned the task).
+ */
+export async function textSubject(tx: Tx, taskId: string, leadUnitId?: string): Promise<TTextSubject | null> {
+  const task = await tx.task.findUnique({
+    where: { id: taskId },
+    select: { measure: true, leadUnitId: true, problem: { select: { title: true } } },
+  });
+  if (!task) return null;
+  const unit = await tx.unit.findUnique({ where: { id: leadUnitId ?? task.leadUnitId }, select: { name: true } });
+  return { taskId, title: task.problem?.title || task.measure, unitName: unit?.name ?? '责任单位' };
 }
 
 async function resolveRecipient(tx: Tx, recipient: TRecipient): Promise<string[]> {

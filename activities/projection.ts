@@ -7,8 +7,9 @@
 import type { Db } from '../db/client';
 import { deadlineDate } from '../domain/deadline';
 import { currentSigner } from '../domain/task';
-import type { TaskEvent, TaskState } from '../domain/task';
-import { writeNotifications, type TNotifyInput } from './notify';
+import type { EvidenceRef, TaskEvent, TaskState } from '../domain/task';
+import { textSubject, writeNotifications, type TNotifyInput } from './notify';
+import * as texts from './texts';
 import type { ActivityDeps, TRecipient } from './types';
 
 export interface TProjectTaskEventsInput {
@@ -76,6 +77,14 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
     return [signer.userId ? { userId: signer.userId } : { unitId: signer.unitId, role: signer.role }];
   };
   let onBehalfOfId: string | null = null;
+  // Looked up only for events that notify: most projected events (acknowledgements, sign-offs mid-chain) do not.
+  let subjectCache: texts.TTextSubject | undefined;
+  const subject = async (): Promise<texts.TTextSubject> =>
+    (subjectCache ??= (await textSubject(tx, taskId, state.leadUnitId)) ?? {
+      taskId,
+      title: '整改任务',
+      unitName: '责任单位',
+    });
 
   switch (event.type) {
     case 'ReportSubmitted': {
@@ -87,6 +96,8 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
           round: event.round,
           version: event.version,
           progress: event.progress,
+          problems: event.problems ?? null,
+          nextPlan: event.nextPlan ?? null,
           status: 'submitted',
           late: event.late,
           submittedById: event.actor.userId,
@@ -104,8 +115,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'report_submitted',
-        title: `Report ${event.period} submitted`,
-        body: `A report for ${event.period} awaits review.`,
+        ...texts.reportSubmittedText(await subject(), event),
         recipients: [{ unitId: state.officeUnitId, role: 'office' }],
       });
       break;
@@ -131,8 +141,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
         notifications.push({
           taskId,
           kind: 'report_returned',
-          title: `Report ${event.period} returned`,
-          body: `Returned with reason: ${event.reason}. Please resubmit.`,
+          ...texts.reportReturnedText(await subject(), event),
           recipients: [{ unitId: state.leadUnitId }],
         });
       }
@@ -145,7 +154,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
           taskId,
           kind: 'report_overdue',
           step: 'supervision_notice',
-          reason: `The report for ${event.period} was not submitted by ${event.dueAt}.`,
+          reason: texts.reportOverdueReason(event),
           period: event.period,
           issuedAt: at,
           recipientUnitId: state.officeUnitId,
@@ -154,8 +163,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'supervision_notice',
-        title: `Overdue report ${event.period}`,
-        body: `The report for ${event.period} is overdue (due ${event.dueAt}).`,
+        ...texts.reportOverdueText(await subject(), event),
         recipients: [{ unitId: state.officeUnitId, role: 'office' }, { unitId: state.leadUnitId }],
       });
       break;
@@ -176,8 +184,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'sign_off_requested',
-        title: 'Close-out awaits your sign-off',
-        body: event.summary,
+        ...texts.closureRequestedText(await subject(), event),
         recipients: recipientsForSigner(),
       });
       break;
@@ -202,8 +209,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
         notifications.push({
           taskId,
           kind: 'closure_returned',
-          title: `Close-out returned at level ${event.level} (${event.levelName})`,
-          body: event.reason,
+          ...texts.closureReturnedText(await subject(), event),
           recipients: [{ unitId: state.leadUnitId }],
         });
       } else if (event.final) {
@@ -212,8 +218,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
         notifications.push({
           taskId,
           kind: 'sign_off_requested',
-          title: 'Close-out awaits your sign-off',
-          body: `Level ${event.level} (${event.levelName}) approved; your level is next.`,
+          ...texts.signOffNextText(await subject(), event),
           recipients: recipientsForSigner(),
         });
       }
@@ -235,8 +240,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'extension_requested',
-        title: 'Deadline extension requested',
-        body: `${event.fromDate} → ${event.toDate}: ${event.reason}`,
+        ...texts.extensionRequestedText(await subject(), event),
         recipients: [{ unitId: state.officeUnitId, role: 'office' }],
       });
       break;
@@ -269,8 +273,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'deadline_passed',
-        title: 'Task deadline passed',
-        body: `The deadline ${event.deadlineDate} passed before close-out.`,
+        ...texts.deadlinePassedText(await subject(), event),
         recipients: [
           { unitId: state.officeUnitId, role: 'office' },
           { userId: state.leaderId },
@@ -285,7 +288,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
           taskId,
           kind: 'escalation',
           step: event.step,
-          reason: `${event.daysOverdue} days past the deadline ${event.deadlineDate}.`,
+          reason: texts.escalationReason(event),
           issuedAt: at,
           recipientUnitId: state.officeUnitId,
         },
@@ -293,8 +296,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: `escalation_${event.step}`,
-        title: `Escalation: ${event.step}`,
-        body: `${event.daysOverdue} days past the deadline ${event.deadlineDate}.`,
+        ...texts.escalationText(await subject(), event),
         recipients: event.notify.map((role): TRecipient =>
           role === 'leader'
             ? { userId: state.leaderId }
@@ -310,8 +312,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'look_back_due',
-        title: 'Look-back due',
-        body: `Closed on ${event.closedAt}: verify that the fix holds.`,
+        ...texts.lookBackDueText(await subject(), event),
         recipients: [{ unitId: state.officeUnitId, role: 'office' }],
       });
       break;
@@ -319,8 +320,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       notifications.push({
         taskId,
         kind: 'task_reopened',
-        title: 'Task reopened after look-back',
-        body: event.reason,
+        ...texts.taskReopenedText(await subject(), event),
         recipients: [{ unitId: state.leadUnitId }],
       });
       break;
@@ -356,7 +356,7 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
 async function writeEvidence(
   tx: Tx,
   taskId: string,
-  evidence: { fileName: string; sha256: string; sizeBytes: number; mimeType?: string; url?: string }[] | undefined,
+  evidence: EvidenceRef[] | undefined,
   owner: { reportId?: string; applicationId?: string },
   uploadedById: string,
   at: Date,
@@ -372,6 +372,7 @@ async function writeEvidence(
         sizeBytes: item.sizeBytes,
         mimeType: item.mimeType ?? null,
         url: item.url ?? null,
+        fileId: item.fileId ?? null,
         uploadedById,
         createdAt: at,
       },

@@ -8,7 +8,8 @@ import type { Db } from '../db/client';
 import { TASK_QUEUE } from '../workflows/shared';
 import { authenticate } from './auth';
 import type { TAppDeps } from './deps';
-import { AppError, errorMiddleware, type TErrorLogger } from './errors';
+import { AppError, consoleErrorLogger, errorMiddleware, type TErrorLogger } from './errors';
+import { fileStoreFromEnv, uploadMaxBytesFromEnv, type TFileStore } from './files/store';
 import { authRouter } from './routes/auth';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
@@ -27,6 +28,10 @@ export interface TCreateAppDeps {
   taskQueue?: string;
   now?: () => Date;
   logger?: TErrorLogger;
+  /** Default: from the environment (FILE_STORE, DATA_DIR, S3_*), local disk under `<DATA_DIR>/files`. */
+  fileStore?: TFileStore;
+  /** Default: UPLOAD_MAX_BYTES or 50 MB. */
+  uploadMaxBytes?: number;
 }
 
 export function createApp(input: TCreateAppDeps): express.Express {
@@ -35,6 +40,9 @@ export function createApp(input: TCreateAppDeps): express.Express {
     client: input.client,
     taskQueue: input.taskQueue ?? TASK_QUEUE,
     now: input.now ?? (() => new Date()),
+    fileStore: input.fileStore ?? fileStoreFromEnv(process.env),
+    uploadMaxBytes: input.uploadMaxBytes ?? uploadMaxBytesFromEnv(process.env),
+    logger: input.logger ?? consoleErrorLogger,
   };
   const app = express();
   app.disable('x-powered-by');

@@ -17,6 +17,10 @@ export interface TSubmitReportArgs {
   actor: TActor;
   period: string;
   progress: string;
+  /** 存在问题 */
+  problems?: string;
+  /** 下步计划 */
+  nextPlan?: string;
   reportId: string;
   evidence?: TEvidenceInput[];
 }
@@ -75,6 +79,8 @@ export interface TSplitTaskArgs {
   children: { leadUnitId: string; leaderId: string; measure?: string }[];
 }
 export interface TEvidenceInput {
+  /** The stored file (POST /api/files) the API resolved this item from. */
+  fileId?: string;
   fileName: string;
   sha256: string;
   sizeBytes: number;

@@ -203,6 +203,9 @@ function decideSubmitReport(
       reportId: c.reportId,
       version: (existing?.version ?? 0) + 1,
       progress: c.progress,
+      // Only when given: events recorded before these fields existed must stay identical on replay.
+      ...(c.problems ? { problems: c.problems } : {}),
+      ...(c.nextPlan ? { nextPlan: c.nextPlan } : {}),
       late: compareInstants(ctx.now, dueAt) >= 0,
       ...(c.evidence && c.evidence.length > 0 ? { evidence: c.evidence } : {}),
       ...(state.status === 'ASSIGNED' ? { fromStatus: 'ASSIGNED' as const, toStatus: 'IN_PROGRESS' as const } : {}),

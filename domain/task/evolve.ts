@@ -38,6 +38,8 @@ function applyEvent(state: TaskState, event: TaskEvent): TaskState {
             version: event.version,
             status: 'submitted' as const,
             progress: event.progress,
+            ...(event.problems ? { problems: event.problems } : {}),
+            ...(event.nextPlan ? { nextPlan: event.nextPlan } : {}),
             submittedAt: event.at,
             submittedBy: event.actor.userId,
             late: event.late,

@@ -50,6 +50,8 @@ export interface ResolvedSignOffLevel {
 export type SignOffLevelSpec = TSignOffLevel & { level?: number; unitId?: string; userId?: string };
 
 export interface EvidenceRef {
+  /** The stored file (StoredFile.id) when the evidence was uploaded; absent on metadata-only evidence. */
+  fileId?: string;
   fileName: string;
   sha256: string;
   sizeBytes: number;
@@ -67,6 +69,10 @@ export interface ReportEntry {
   version: number;
   status: ReportStatus;
   progress: string;
+  /** 存在问题 (optional; absent in reports recorded before the field existed). */
+  problems?: string;
+  /** 下步计划 (optional). */
+  nextPlan?: string;
   submittedAt: string;
   submittedBy: string;
   /** Submitted after the period's due instant. */
@@ -205,7 +211,15 @@ interface WithOptionalActor {
 export type TaskCommand =
   | ({ type: 'assign' } & WithOptionalActor)
   | ({ type: 'acknowledge' } & WithActor)
-  | ({ type: 'submitReport'; period: string; progress: string; reportId: string; evidence?: EvidenceRef[] } & WithActor)
+  | ({
+      type: 'submitReport';
+      period: string;
+      progress: string;
+      problems?: string;
+      nextPlan?: string;
+      reportId: string;
+      evidence?: EvidenceRef[];
+    } & WithActor)
   | ({ type: 'reviewReport'; period: string; decision: 'accept' | 'return'; reason?: string } & WithActor)
   | ({ type: 'requestClosure'; summary: string; applicationId: string; evidence?: EvidenceRef[] } & WithActor)
   | ({ type: 'signOff'; decision: 'approve' | 'return'; reason?: string } & WithActor)
@@ -251,6 +265,8 @@ export type TaskEvent = EventBase &
         reportId: string;
         version: number;
         progress: string;
+        problems?: string;
+        nextPlan?: string;
         late: boolean;
         evidence?: EvidenceRef[];
       }
