@@ -238,7 +238,10 @@ describe('urging, overdue tasks and the traffic light', () => {
     const note = inbox.notifications.find(
       (n: { kind: string; taskId: string }) => n.kind === 'urge' && n.taskId === id,
     );
-    expect(note.body).toBe('请加快整改进度');
+    // The office's message inside a Chinese text naming the task and its unit, with the task's link.
+    expect(note.title).toMatch(/^【催办】.+“整改责任落实不到位”$/);
+    expect(note.body).toContain('：请加快整改进度。');
+    expect(note.body).toContain(`查看：/tasks/${id}`);
     const read = await as(stack.app, cast.medicalStaff).post(`/api/inbox/notifications/${note.id}/read`);
     expect(read.status).toBe(204);
     const after = await as(stack.app, cast.medicalStaff).get('/api/inbox');
