@@ -7,5 +7,7 @@ COPY prisma ./prisma
 COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# The browser application (web/ → web/dist), served by the API itself: postinstall ran before web/ was copied.
+RUN npm run build:web
 ENV NODE_ENV=production
 CMD ["npm", "start"]

@@ -73,6 +73,9 @@ const USERS: TUserSpec[] = [
   { username: 'xizhou_leader', name: '许主任（西州市领导）', role: 'leader', unit: 'city-b' },
   { username: 'xizhou_staff', name: '韩干事（西州市医政科）', role: 'unit_staff', unit: 'city-b-dept' },
   { username: 'xizhou_head', name: '杨科长（西州市医政科）', role: 'unit_head', unit: 'city-b-dept' },
+  // Deputies who could hold the office's and the leader's sign-off levels (same role, same unit): 委托签批 needs them.
+  { username: 'deputy_leader', name: '张副主任（省领导）', role: 'leader', unit: 'province' },
+  { username: 'office2', name: '孙整改（省整改办）', role: 'office', unit: 'province-office' },
 ];
 
 /** Creates the demo organisation on an empty database; on a database that has units already, does nothing. */

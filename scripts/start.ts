@@ -7,12 +7,14 @@
  *   PostgreSQL instead, and nothing of devserver/ is started. ROLE=api or ROLE=worker runs one half only (as
  *   docker-compose does); a worker alone answers GET /health on PORT.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createApp } from '../api/app';
+import { WEB_DIST } from '../api/web';
 import { createDb } from '../db/client';
 import { migrateDeploy } from '../db/migrate';
 import { createTaskWorker } from '../worker';
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    ensureWebBuilt();
     const app = createApp({ db, client });
     const http = app.listen(env.PORT, () => console.log(`[start] API listening on http://localhost:${env.PORT}`));
     stops.unshift(
@@ -130,6 +133,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * The browser application is built by `npm ci` (postinstall); a checkout whose build is missing (a fresh clone
+ * installed with --ignore-scripts, or web/ edited without rebuilding) is built here, once, before the API listens.
+ */
+function ensureWebBuilt(): void {
+  if (fs.existsSync(path.join(WEB_DIST, 'index.html'))) return;
+  const root = path.resolve(__dirname, '..');
+  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!fs.existsSync(vite)) {
+    console.warn('[start] web/dist is missing and Vite is not installed: the browser application is not served');
+    return;
+  }
+  console.log('[start] building the browser application (web/ → web/dist)');
+  execFileSync(process.execPath, [vite, 'build', 'web', '--logLevel', 'warn'], { stdio: 'inherit', cwd: root });
 }
 
 function redact(url: string): string {

@@ -60,6 +60,9 @@ export interface TReassignArgs {
 export interface TDelegateArgs {
   actor: TActor;
   toUserId: string;
+  /** The deputy's role and unit from the directory (the rule: a deputy could hold the signer's level). */
+  toRole?: string;
+  toUnitId?: string;
   from: string;
   to: string;
 }

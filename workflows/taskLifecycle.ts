@@ -133,6 +133,8 @@ const MAX_HISTORY_EVENTS = 1500;
 export const ASSIGN_BEFORE_HANDLERS_PATCH = 'assign-before-handlers';
 export const LOCAL_PROJECTION_PATCH = 'local-projection';
 export const FIRST_SIGNER_NOT_APPLICANT_PATCH = 'first-signer-not-applicant';
+/** No person signs two levels of one close-out or decides two steps of one extension; deputies hold the same role. */
+export const FOUR_EYES_PATCH = 'four-eyes';
 
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
@@ -141,7 +143,10 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   // Decided once per run, first thing: a run recorded before the patch keeps its activity tasks to the end.
   const { projectTaskEvents, notify } = patched(LOCAL_PROJECTION_PATCH) ? local : remote;
   // Likewise per run: a run recorded before the rule replays the applications it accepted then.
-  const legacy = patched(FIRST_SIGNER_NOT_APPLICANT_PATCH) ? undefined : { firstSignerMayApply: true };
+  const legacy: DecideContext['legacy'] = {
+    ...(patched(FIRST_SIGNER_NOT_APPLICANT_PATCH) ? {} : { firstSignerMayApply: true }),
+    ...(patched(FOUR_EYES_PATCH) ? {} : { oneSignerMaySignTwice: true }),
+  };
   let state: TaskState = input.carried?.state ?? initialState(stateInput(input));
   let seq = input.carried?.seq ?? 0;
   const done = new Set(input.carried?.done ?? []);
@@ -154,7 +159,11 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   let lastNotifiedParentStatus: TaskState['status'] = input.carried ? state.status : 'ASSIGNED';
 
   const now = (): string => new Date().toISOString();
-  const ctx = (): DecideContext => ({ now: now(), policy: input.policy, ...(legacy ? { legacy } : {}) });
+  const ctx = (): DecideContext => ({
+    now: now(),
+    policy: input.policy,
+    ...(Object.keys(legacy).length > 0 ? { legacy } : {}),
+  });
 
   function decideOrThrow(command: TaskCommand): TaskEvent[] {
     const result = decide(state, command, ctx());
@@ -270,7 +279,15 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     leaderId: a.leaderId,
     reason: a.reason,
   }));
-  decision(delegateUpdate, (a) => ({ type: 'delegate', actor: a.actor, toUserId: a.toUserId, from: a.from, to: a.to }));
+  decision(delegateUpdate, (a) => ({
+    type: 'delegate',
+    actor: a.actor,
+    toUserId: a.toUserId,
+    ...(a.toRole !== undefined ? { toRole: a.toRole } : {}),
+    ...(a.toUnitId !== undefined ? { toUnitId: a.toUnitId } : {}),
+    from: a.from,
+    to: a.to,
+  }));
   decision(lookBackVerdictUpdate, (a) => ({
     type: 'lookBackVerdict',
     actor: a.actor,

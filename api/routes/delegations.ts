@@ -12,7 +12,10 @@ export function delegationsRouter(deps: TAppDeps): Router {
   router.post('/delegations', async (req, res) => {
     const actor = actorOf(res);
     const body = ZCreateDelegationRequest.parse(req.body);
-    const deputy = await deps.db.user.findUnique({ where: { id: body.toUserId }, select: { id: true } });
+    const deputy = await deps.db.user.findUnique({
+      where: { id: body.toUserId },
+      select: { id: true, role: true, unitId: true },
+    });
     if (!deputy) {
       throw AppError.validation(`Unknown user ${body.toUserId}`, [
         { code: 'custom', path: ['toUserId'], message: `Unknown user ${body.toUserId}` },
@@ -21,6 +24,8 @@ export function delegationsRouter(deps: TAppDeps): Router {
     if (deputy.id === actor.userId) throw AppError.validation('You cannot delegate to yourself');
     await executeDecision(deps, actor, body.taskId, delegateUpdate, {
       toUserId: body.toUserId,
+      toRole: deputy.role,
+      toUnitId: deputy.unitId,
       from: body.from,
       to: body.to,
     });

@@ -7,6 +7,7 @@ import {
   addDaysToInstant,
   compareInstants,
   dateOf,
+  daysBetween,
   dueInstant,
   endOfDayInstant,
   isValidDate,
@@ -35,6 +36,9 @@ import {
 } from './types';
 
 type Events = Result<TaskEvent[]>;
+
+/** The longest a delegation may run: a leave or a posting, not a standing transfer of authority. */
+export const MAX_DELEGATION_DAYS = 90;
 
 const REPORTING: readonly TaskStatus[] = [...WORKING_STATUSES, 'LONG_TERM'];
 const DONE_CHILD: readonly TaskStatus[] = ['CLOSED', 'LONG_TERM', 'VERIFIED'];
@@ -296,6 +300,11 @@ function decideSignOff(state: TaskState, c: Extract<TaskCommand, { type: 'signOf
   if (c.actor.userId === applicant || authority.onBehalfOf === applicant) {
     return notAuthorized('nobody signs off their own application');
   }
+  // Four eyes: each level is a different person. Whoever signed one level — in person or as anyone's deputy — signs
+  // no other level of the same application, whatever delegations they hold.
+  if (!ctx.legacy?.oneSignerMaySignTwice && state.closure.approvals.some((a) => a.userId === c.actor.userId)) {
+    return notAuthorized('one person signs one level of a close-out application: you signed an earlier level');
+  }
   const b = base(state, c.actor, ctx);
   const who = authority.onBehalfOf ? { onBehalfOf: authority.onBehalfOf } : {};
   const common = { applicationId: state.closure.applicationId, level: level.level, levelName: level.name, ...who };
@@ -375,6 +384,9 @@ function decideDecideExtension(
         : `the lead leader ${state.leaderId} decides this step`,
     );
   }
+  if (!ctx.legacy?.oneSignerMaySignTwice && request.approvals.some((a) => a.userId === c.actor.userId)) {
+    return notAuthorized('one person decides one step of an extension request: you decided an earlier step');
+  }
   const b = base(state, c.actor, ctx);
   const who = authority.onBehalfOf ? { onBehalfOf: authority.onBehalfOf } : {};
   if (c.decision === 'refuse') {
@@ -449,6 +461,18 @@ function decideDelegate(state: TaskState, c: Extract<TaskCommand, { type: 'deleg
   if (!isValidDate(c.from) || !isValidDate(c.to)) return validationError('from and to must be dates YYYY-MM-DD');
   if (c.from > c.to) return validationError(`the delegation ends (${c.to}) before it starts (${c.from})`);
   if (c.to < dateOf(ctx.now)) return validationError(`the delegation ended on ${c.to}, in the past`);
+  if (!ctx.legacy?.oneSignerMaySignTwice) {
+    // A deputy stands in for the signer, so must be someone who could hold the same level: same role, same unit.
+    if (c.toRole === undefined || c.toUnitId === undefined) {
+      return validationError("a delegation needs the deputy's role and unit");
+    }
+    if (c.toRole !== c.actor.role || c.toUnitId !== c.actor.unitId) {
+      return notAuthorized('a deputy must hold the same role in the same unit as the signer they stand in for');
+    }
+    if (daysBetween(c.from, c.to) + 1 > MAX_DELEGATION_DAYS) {
+      return validationError(`a delegation lasts at most ${MAX_DELEGATION_DAYS} days`);
+    }
+  }
   return ok([{ ...base(state, c.actor, ctx), type: 'SignOffDelegated', toUserId: c.toUserId, from: c.from, to: c.to }]);
 }
 

@@ -226,7 +226,15 @@ export type TaskCommand =
   | ({ type: 'requestExtension'; newDate: string; reason: string } & WithActor)
   | ({ type: 'decideExtension'; decision: 'approve' | 'refuse'; reason?: string } & WithActor)
   | ({ type: 'reassign'; leadUnitId?: string; leaderId?: string; reason?: string } & WithActor)
-  | ({ type: 'delegate'; toUserId: string; from: string; to: string } & WithActor)
+  | ({
+      type: 'delegate';
+      toUserId: string;
+      /** The deputy's role and unit, resolved by the API from the directory: a deputy must be able to hold the level. */
+      toRole?: string;
+      toUnitId?: string;
+      from: string;
+      to: string;
+    } & WithActor)
   | ({ type: 'reportOverdue'; period: string } & WithOptionalActor)
   | ({ type: 'deadlinePassed' } & WithOptionalActor)
   /** The system at the ladder's delays; the office or a supervisor may also force a step. */
@@ -342,5 +350,10 @@ export interface DecideContext {
   legacy?: {
     /** Before 'first-signer-not-applicant': the first level's signer could file an application, then not sign it. */
     firstSignerMayApply?: boolean;
+    /**
+     * Before 'four-eyes': one person could sign several levels of one close-out (or decide both steps of one
+     * extension) in person and as deputies, and anyone could be named deputy for any length of time.
+     */
+    oneSignerMaySignTwice?: boolean;
   };
 }

@@ -2,6 +2,7 @@
  * The lifecycle additions through the API on the real stack: extensions (approved and refused), reassignment,
  * delegated sign-off, cascade into city tasks, urging, overdue tasks and the traffic light; reading campaigns.
  */
+import { dateOf } from '../../domain/calendar';
 import { as, assigned, demoCast, eventually, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
 let stack: TApiStack;
@@ -152,24 +153,40 @@ describe('reassignment and delegation', () => {
 
   it('When the leader delegates to a deputy, then the deputy sees the sign-off and signs it on the leader’s behalf', async () => {
     const id = await acknowledged();
-    const delegated = await as(stack.app, cast.leader).post('/api/delegations', {
+    const today = dateOf((await stack.now()).toISOString());
+    // A deputy must hold the leader's role in the leader's unit: a city's leader may not stand in.
+    const foreign = await as(stack.app, cast.leader).post('/api/delegations', {
       taskId: id,
       toUserId: cast.cityLeader.userId,
+      from: today,
+      to: today,
+    });
+    expect(foreign.status).toBe(403);
+    const tooLong = await as(stack.app, cast.leader).post('/api/delegations', {
+      taskId: id,
+      toUserId: cast.deputyLeader.userId,
       from: '2000-01-01',
       to: '2099-12-31',
+    });
+    expect(tooLong.status).toBe(400);
+    const delegated = await as(stack.app, cast.leader).post('/api/delegations', {
+      taskId: id,
+      toUserId: cast.deputyLeader.userId,
+      from: today,
+      to: today,
     });
     expect(delegated.status).toBe(201);
     await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/closure`, { summary: '已完成' });
     await as(stack.app, cast.medicalHead).post(`/api/tasks/${id}/sign-off`, { decision: 'approve' });
     await as(stack.app, cast.office).post(`/api/tasks/${id}/sign-off`, { decision: 'approve' });
-    const inbox = await as(stack.app, cast.cityLeader).get('/api/inbox');
+    const inbox = await as(stack.app, cast.deputyLeader).get('/api/inbox');
     expect(inbox.body.signOffs).toContainEqual(expect.objectContaining({ taskId: id, level: 3 }));
-    const signed = await as(stack.app, cast.cityLeader).post(`/api/tasks/${id}/sign-off`, { decision: 'approve' });
+    const signed = await as(stack.app, cast.deputyLeader).post(`/api/tasks/${id}/sign-off`, { decision: 'approve' });
     expect(signed.status).toBe(200);
     expect(signed.body.status).toBe('CLOSED');
     expect(signed.body.signOffs[2]).toMatchObject({
       level: 3,
-      signerId: cast.cityLeader.userId,
+      signerId: cast.deputyLeader.userId,
       onBehalfOfId: cast.leader.userId,
     });
   });

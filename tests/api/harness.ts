@@ -74,6 +74,8 @@ export function demoCast(users: TDemoUser[]) {
     cityStaff: one('unit_staff', '东州市医政科'),
     cityBLeader: one('leader', '西州市领导'),
     cityBStaff: one('unit_staff', '西州市医政科'),
+    deputyLeader: one('leader', '张副主任'),
+    deputyOffice: one('office', '孙整改'),
   };
 }
 

@@ -2,6 +2,7 @@
  * Authorization, bad input and refusals through the real stack: every refused request answers with the right status
  * and leaves the task exactly as it was.
  */
+import { dateOf } from '../../domain/calendar';
 import request from 'supertest';
 import { as, assigned, demoCast, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
@@ -122,23 +123,53 @@ describe('authorization', () => {
     expect(await snapshot(taskId)).toEqual(before);
   });
 
-  it('When the applicant holds a later level as a deputy and signs their own application, then the answer is 403 and nothing changes', async () => {
+  it('When the office names the applicant its deputy, then the delegation is refused (a deputy holds the same role) and nothing changes', async () => {
     const taskId = await inClosure(cast.medicalStaff);
     expect(
       (await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' })).status,
     ).toBe(200);
+    const before = await snapshot(taskId);
+    const today = dateOf((await stack.now()).toISOString());
     const delegated = await as(stack.app, cast.office).post('/api/delegations', {
       taskId,
       toUserId: cast.medicalStaff.userId,
-      from: '2000-01-01',
-      to: '2099-12-31',
+      from: today,
+      to: today,
     });
-    expect(delegated.status).toBe(201);
-    const before = await snapshot(taskId);
+    expect(delegated.status).toBe(403);
+    expect(delegated.body.error.message).toMatch(/same role/);
     const res = await as(stack.app, cast.medicalStaff).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' });
     expect(res.status).toBe(403);
-    expect(res.body.error.message).toMatch(/own application/);
     expect(await snapshot(taskId)).toEqual(before);
+  });
+
+  it('When the unit head holds the office’s and the leader’s levels as deputy, then after signing level 1 the head signs no other level', async () => {
+    // The office and the leader each name a deputy of their own role; the head can no longer be named at all, and
+    // a second person of the office may sign level 2 only if they did not sign level 1.
+    const taskId = await inClosure(cast.medicalStaff);
+    const today = dateOf((await stack.now()).toISOString());
+    for (const [principal, deputy] of [
+      [cast.office, cast.medicalHead],
+      [cast.leader, cast.medicalHead],
+    ] as const) {
+      const res = await as(stack.app, principal).post('/api/delegations', {
+        taskId,
+        toUserId: deputy.userId,
+        from: today,
+        to: today,
+      });
+      expect(res.status).toBe(403);
+    }
+    expect(
+      (await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' })).status,
+    ).toBe(200);
+    const again = await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/sign-off`, { decision: 'approve' });
+    expect(again.status).toBe(403);
+    const office = await as(stack.app, cast.deputyOffice).post(`/api/tasks/${taskId}/sign-off`, {
+      decision: 'approve',
+    });
+    expect(office.status).toBe(200);
+    expect(office.body.currentSignOff.level).toBe(3);
   });
 
   it('When a unit member tries to open a campaign or create tasks, then the answer is 403', async () => {

@@ -261,6 +261,8 @@ describe('close-out sign-off', () => {
 
   it('nobody signs off their own application, not even as a deputy', () => {
     const run = new Run(newTask()).at('2021-03-15 09:00');
+    // A run from before the four-eyes rule, which let a head name their own staff as deputy.
+    run.legacy = { oneSignerMaySignTwice: true };
     run.do({ type: 'delegate', actor: head, toUserId: staff.userId, from: '2021-03-15', to: '2021-12-31' });
     run.do({ type: 'acknowledge', actor: staff });
     run.do({ type: 'requestClosure', actor: staff, summary: 'done', applicationId: 'a' });
@@ -527,6 +529,8 @@ describe('reassignment and delegation', () => {
 
   it('a signer delegates to a deputy for a date range; the deputy signs on their behalf only then', () => {
     const run = new Run(newTask()).at('2021-03-15 09:00');
+    // Recorded before the four-eyes rule (any deputy, no role or unit given); the rule's own tests are below.
+    run.legacy = { oneSignerMaySignTwice: true };
     run.refuse(
       { type: 'delegate', actor: staff, toUserId: deputy.userId, from: '2021-04-01', to: '2021-04-10' },
       'NotAuthorized',
@@ -566,6 +570,7 @@ describe('reassignment and delegation', () => {
   it('a deputy may not sign off an application made by their principal', () => {
     const run = new Run(newTask()).at('2021-03-15 09:00');
     const deputyOfficer = { userId: 'deputy-officer', role: 'unit_staff' as const, unitId: LEAD_UNIT };
+    run.legacy = { oneSignerMaySignTwice: true };
     run.do({ type: 'acknowledge', actor: staff });
     run.do({ type: 'requestClosure', actor: staff, summary: 's', applicationId: 'a' });
     run.do({ type: 'signOff', actor: head, decision: 'approve' });
@@ -578,12 +583,85 @@ describe('reassignment and delegation', () => {
 
   it('a deputy may not sign for a principal who applied (a run from before the first-signer rule)', () => {
     const run = new Run(newTask()).at('2021-03-15 09:00');
-    run.legacy = { firstSignerMayApply: true };
+    run.legacy = { firstSignerMayApply: true, oneSignerMaySignTwice: true };
     const deputyHead = { userId: 'deputy-head', role: 'unit_staff' as const, unitId: LEAD_UNIT };
     run.do({ type: 'delegate', actor: head, toUserId: deputyHead.userId, from: '2021-03-15', to: '2021-12-31' });
     run.do({ type: 'acknowledge', actor: head });
     run.do({ type: 'requestClosure', actor: head, summary: 's', applicationId: 'a' });
     run.refuse({ type: 'signOff', actor: deputyHead, decision: 'approve' }, 'NotAuthorized', 'own application');
+  });
+});
+
+describe('four eyes', () => {
+  const deputyOffice = { userId: 'officer-2', role: 'office' as const, unitId: OFFICE_UNIT };
+  const delegateTo = (actor: typeof officer, to: { userId: string; role: string; unitId: string }) =>
+    ({
+      type: 'delegate',
+      actor,
+      toUserId: to.userId,
+      toRole: to.role,
+      toUnitId: to.unitId,
+      from: '2021-03-15',
+      to: '2021-04-30',
+    }) as const;
+
+  it('a deputy must hold the same role in the same unit, for at most 90 days, and be named with role and unit', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.refuse(delegateTo(officer, head), 'NotAuthorized', 'same role');
+    run.refuse(delegateTo(officer, otherOfficer), 'NotAuthorized', 'same role');
+    run.refuse(delegateTo(leader, deputy), 'NotAuthorized', 'same role');
+    run.refuse(
+      { type: 'delegate', actor: officer, toUserId: deputyOffice.userId, from: '2021-03-15', to: '2021-04-30' },
+      'ValidationError',
+      "deputy's role",
+    );
+    run.refuse({ ...delegateTo(officer, deputyOffice), to: '2021-06-13' }, 'ValidationError', '90 days');
+    run.do({ ...delegateTo(officer, deputyOffice), to: '2021-06-12' });
+    run.do(delegateTo(leader, otherLeader));
+  });
+
+  it('nobody signs two levels of one close-out, not through delegations made before the rule either', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    // The office and the leader both named the unit head deputy under the old rules (as a carried state would hold).
+    run.legacy = { oneSignerMaySignTwice: true };
+    run.do({ type: 'delegate', actor: officer, toUserId: head.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.do({ type: 'delegate', actor: leader, toUserId: head.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.legacy = undefined;
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do({ type: 'requestClosure', actor: staff, summary: 's', applicationId: 'a' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    run.refuse({ type: 'signOff', actor: head, decision: 'approve' }, 'NotAuthorized', 'earlier level');
+    run.do({ type: 'signOff', actor: officer, decision: 'approve' });
+    run.refuse({ type: 'signOff', actor: head, decision: 'approve' }, 'NotAuthorized', 'earlier level');
+    expect(run.state.status).toBe('CLOSURE_REQUESTED');
+    run.do({ type: 'signOff', actor: leader, decision: 'approve' });
+    expect(run.state.status).toBe('CLOSED');
+  });
+
+  it('a run from before the rule keeps its old behaviour on replay', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.legacy = { oneSignerMaySignTwice: true };
+    run.do({ type: 'delegate', actor: officer, toUserId: head.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.do({ type: 'delegate', actor: leader, toUserId: head.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do({ type: 'requestClosure', actor: staff, summary: 's', applicationId: 'a' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    expect(run.state.status).toBe('CLOSED');
+  });
+
+  it('nobody decides both steps of one extension request', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.legacy = { oneSignerMaySignTwice: true };
+    run.do({ type: 'delegate', actor: leader, toUserId: officer.userId, from: '2021-03-15', to: '2021-12-31' });
+    run.legacy = undefined;
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do({ type: 'requestExtension', actor: staff, newDate: '2021-12-31', reason: 'r' });
+    run.do({ type: 'decideExtension', actor: officer, decision: 'approve' });
+    run.refuse({ type: 'decideExtension', actor: officer, decision: 'approve' }, 'NotAuthorized', 'earlier step');
+    run.do({ type: 'decideExtension', actor: leader, decision: 'approve' });
+    expect(run.state.deadline).toMatchObject({ date: '2021-12-31' });
   });
 });
 
