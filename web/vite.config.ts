@@ -8,6 +8,10 @@ import { defineConfig } from 'vite';
 // The config runs in Node; web/tsconfig.json carries browser types only, so declare the one Node global used here.
 declare const process: { env: Record<string, string | undefined> };
 
+// Vite takes NODE_ENV from the environment: a build started from Jest (NODE_ENV=test) would otherwise ship React's
+// development bundle (3× the bytes, warnings in the console).
+if (process.env.NODE_ENV === 'test') process.env.NODE_ENV = 'production';
+
 export default defineConfig({
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
