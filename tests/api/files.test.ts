@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { sanitizeFileName, sniffMimeType } from '../../api/files/sniff';
 import { localFileStore, s3FileStore } from '../../api/files/store';
 import { as, assigned, demoCast, eventually, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
@@ -309,5 +310,47 @@ describe('S3-compatible store', () => {
       (left) => left.length === 0,
       'the S3 staging copy to be removed',
     );
+  });
+});
+
+describe('type by content', () => {
+  const zip = (...names: string[]) =>
+    Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(26), ...names.map((n) => Buffer.from(n))]);
+  const ole2 = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]);
+  const bmp = Buffer.concat([Buffer.from('BM'), Buffer.alloc(12), Buffer.from([40, 0, 0, 0]), Buffer.alloc(8)]);
+
+  it.each([
+    [
+      zip('[Content_Types].xml', '_rels/.rels', 'word/document.xml'),
+      '报告.docx',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    ],
+    [
+      zip('[Content_Types].xml', 'xl/workbook.xml'),
+      '台账.xlsx',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ],
+    [zip('OFD.xml', 'Doc_0/Document.xml'), '发票.ofd', 'application/ofd'],
+    [zip('照片/1.jpg'), '材料.zip', 'application/zip'],
+    [ole2, '旧版.doc', 'application/msword'],
+    [ole2, '旧版.xls', 'application/vnd.ms-excel'],
+    [ole2, 'setup.msi', null],
+    [bmp, '图.bmp', 'image/bmp'],
+    [Buffer.from('BMW 是一个品牌'), '伪装.bmp', null],
+    [Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 ')]), '图.webp', 'image/webp'],
+    [Buffer.from('GIF89a\x01\x00'), '图.gif', 'image/gif'],
+    [Buffer.from([0xff, 0xd8, 0xff, 0xe0]), '图.jpg', 'image/jpeg'],
+    [Buffer.from('<svg onload="alert(1)"/>'), '图.svg', null],
+  ] as const)('sniffs case %# by its bytes', (head, name, expected) => {
+    expect(sniffMimeType(head, name)).toBe(expected);
+  });
+
+  it('keeps only the last path part of a name, without control characters, at most 255 characters', () => {
+    expect(sanitizeFileName('../../etc/passwd')).toBe('passwd');
+    expect(sanitizeFileName('a\u0000b\r\n.pdf')).toBe('ab.pdf');
+    expect(sanitizeFileName('..')).toBe('未命名文件');
+    const long = sanitizeFileName(`${'长'.repeat(300)}.docx`);
+    expect([...long]).toHaveLength(255);
+    expect(long.endsWith('.docx')).toBe(true);
   });
 });
