@@ -60,8 +60,7 @@ function TopNav() {
       {me ? (
         <div className="zg-user">
           <span>
-            {me.name}（{say(ROLE_TEXT, me.role)}
-            {me.unitName ? ` · ${me.unitName}` : ''}）
+            {me.name}（{say(ROLE_TEXT, me.role)}）
           </span>
           <Button size="small" onClick={() => void onLogout()}>
             退出

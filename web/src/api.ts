@@ -126,7 +126,10 @@ export async function request<T>(path: string, options: TRequestOptions = {}): P
   }
   if (!res.ok) {
     const error = await toError(res);
-    if (res.status === 401 && !options.quiet401) onUnauthenticated?.();
+    if (res.status === 401 && !options.quiet401) {
+      setSignedInHint(false);
+      onUnauthenticated?.();
+    }
     throw error;
   }
   if (res.status === 204) return undefined as T;
@@ -140,14 +143,40 @@ export const api = {
   del: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
 };
 
+/**
+ * A hint (not a secret: the session itself is the httpOnly cookie) that this browser signed in. Without it the app
+ * shows the login page at once instead of probing /api/auth/me, whose 401 Chrome would log as a console error on
+ * every first visit.
+ */
+const SIGNED_IN_HINT = 'zg.signedIn';
+function setSignedInHint(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(SIGNED_IN_HINT, '1');
+    else localStorage.removeItem(SIGNED_IN_HINT);
+  } catch {
+    // Storage disabled (private mode policies): the probe just happens every time.
+  }
+}
+function hasSignedInHint(): boolean {
+  try {
+    return localStorage.getItem(SIGNED_IN_HINT) === '1';
+  } catch {
+    return true;
+  }
+}
+
 /** Who is signed in, or null; also picks up the CSRF token for later writes. */
 export async function fetchMe(): Promise<TMe | null> {
+  if (!hasSignedInHint()) return null;
   try {
     const session = ZSession.parse(await request<unknown>('/api/auth/me', { quiet401: true }));
     setCsrfToken(session.csrfToken);
     return session.user;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return null;
+    if (e instanceof ApiError && e.status === 401) {
+      setSignedInHint(false);
+      return null;
+    }
     throw e;
   }
 }
@@ -157,6 +186,7 @@ export async function login(username: string, password: string): Promise<TMe> {
     await request<unknown>('/api/auth/login', { method: 'POST', body: { username, password }, quiet401: true }),
   );
   setCsrfToken(session.csrfToken);
+  setSignedInHint(true);
   return session.user;
 }
 
@@ -165,6 +195,7 @@ export async function logout(): Promise<void> {
     await request<void>('/api/auth/logout', { method: 'POST', quiet401: true });
   } finally {
     setCsrfToken(null);
+    setSignedInHint(false);
   }
 }
 

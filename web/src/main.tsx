@@ -33,7 +33,13 @@ setUnauthenticatedHandler(() => {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <ConfigProvider locale={zhCN} theme={{ token: { colorPrimary: '#b71c1c', borderRadius: 4 } }}>
+    {/* autoInsertSpace off: antd would render a two-character button as "签 收", and its accessible name (a contract
+        browser tests rely on) must be exactly "签收", "提交", "退出"… */}
+    <ConfigProvider
+      locale={zhCN}
+      button={{ autoInsertSpace: false }}
+      theme={{ token: { colorPrimary: '#b71c1c', borderRadius: 4 } }}
+    >
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>

@@ -21,8 +21,9 @@ export function BarChart({ title, bars }: { title: string; bars: TBar[] }) {
       role="img"
       aria-label={`${title}：${summary}`}
       viewBox={`0 0 ${width} ${height}`}
-      width="100%"
-      style={{ maxWidth: width * 1.5, display: 'block' }}
+      width={width}
+      height={height}
+      style={{ maxWidth: '100%', height: 'auto', display: 'block' }}
     >
       <title>{`${title}：${summary}`}</title>
       <line x1={gap / 2} y1={chartHeight + 10} x2={width - gap / 2} y2={chartHeight + 10} stroke="#999" />

@@ -9,7 +9,7 @@ import { Alert, Button, Input, Select, Space, Switch, Table, Typography } from '
 import type { TableProps } from 'antd';
 import { api, errorMessage } from '../api';
 import { LightTag, StatusTag } from '../components/Tags';
-import { fmtDate, fmtDateTime, fmtDeadline } from '../format';
+import { fmtDateTime, fmtDeadline } from '../format';
 import { keys, useCampaigns, useUnits } from '../queries';
 import type { TPage, TTaskRow } from '../types';
 import { EMPTY, LIGHT_TEXT, STATUS_TEXT } from '../texts';
@@ -80,7 +80,10 @@ export default function TasksPage() {
       render: (_: unknown, row) => (
         <div>
           <div>{row.deadlineText ?? '—'}</div>
-          <div style={{ color: '#666', fontSize: 12 }}>{fmtDeadline(row.deadline)}</div>
+          {/* The parsed reading, unless it says the same as the plan's own words (长期坚持). */}
+          {fmtDeadline(row.deadline) !== row.deadlineText ? (
+            <div style={{ color: '#666', fontSize: 12 }}>{fmtDeadline(row.deadline)}</div>
+          ) : null}
         </div>
       ),
     },
@@ -98,13 +101,6 @@ export default function TasksPage() {
       sorter: true,
       sortOrder: sortOrder('updatedAt'),
       render: (_: unknown, row) => fmtDateTime(row.updatedAt),
-    },
-    {
-      title: '下达时间',
-      key: 'createdAt',
-      sorter: true,
-      sortOrder: sortOrder('createdAt'),
-      render: (_: unknown, row) => fmtDate((row as TTaskRow & { createdAt?: string }).createdAt),
     },
   ];
 
