@@ -61,7 +61,7 @@ const forbiddenInPure = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'prisma/generated/', 'coverage/', 'web/dist/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'prisma/generated/', 'coverage/', 'test-output/', 'web/dist/', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -34,7 +34,8 @@ export type TEscalationStepName = z.infer<typeof ZEscalationStepName>;
 
 export const ZEscalationStep = z.object({
   step: ZEscalationStepName,
-  afterDaysOverdue: z.number().int().min(0),
+  // Bounded: a step ten years after the deadline is no step, and a huge one ran the calendar past its range.
+  afterDaysOverdue: z.number().int().min(0).max(3650),
   notify: z.array(ZRole).min(1),
 });
 export type TEscalationStep = z.infer<typeof ZEscalationStep>;

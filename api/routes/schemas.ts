@@ -10,17 +10,40 @@ import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-/** A calendar date `YYYY-MM-DD` that exists (2021-02-30 does not). */
+/**
+ * The years a rectification date may fall in. A deadline, an extension or a delegation beyond them is a typing error
+ * (or an attack: `9999-12-31` once drove the calendar past its range and wedged the task's workflow), never a plan.
+ */
+export const MIN_LIFECYCLE_DATE = '2000-01-01';
+export const MAX_LIFECYCLE_DATE = '2099-12-31';
+
+/** Whether a `YYYY-MM-DD` string (already matching the pattern) lies in the lifecycle range. */
+export function inLifecycleRange(date: string): boolean {
+  return date >= MIN_LIFECYCLE_DATE && date <= MAX_LIFECYCLE_DATE;
+}
+
+/** A calendar date `YYYY-MM-DD` that exists (2021-02-30 does not), between 2000 and 2099. */
 export const ZIsoDate = z
   .string()
   .regex(DATE_RE, 'Expected a date as YYYY-MM-DD')
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'No such calendar date');
+  .refine((s) => {
+    // Runs even when the pattern failed (Zod reports every issue), so it must not throw on any string.
+    const t = new Date(`${s}T00:00:00Z`);
+    return DATE_RE.test(s) && !Number.isNaN(t.getTime()) && t.toISOString().startsWith(s);
+  }, 'No such calendar date')
+  .refine(
+    (s) => !DATE_RE.test(s) || inLifecycleRange(s),
+    `Expected a date between ${MIN_LIFECYCLE_DATE} and ${MAX_LIFECYCLE_DATE}`,
+  );
 
 /** A reporting period `YYYY-MM`. */
 export const ZPeriod = z.string().regex(PERIOD_RE, 'Expected a period as YYYY-MM');
 
-const ZId = z.string().trim().min(1).max(100);
-const ZText = (max: number) => z.string().trim().min(1).max(max);
+/** PostgreSQL refuses NUL in text: one in a report once failed the projection forever and froze the task. */
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'Text must not contain NUL characters';
+const ZId = z.string().trim().min(1).max(100).refine(noNul, NUL_MESSAGE);
+const ZText = (max: number) => z.string().trim().min(1).max(max).refine(noNul, NUL_MESSAGE);
 /** Optional free text: blank counts as absent. */
 const ZOptionalText = (max: number) =>
   z
@@ -105,7 +128,10 @@ export const ZListTasksQuery = z.object({
   unitId: ZId.optional(),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]).optional(),
   trafficLight: z.enum(TRAFFIC_LIGHTS).optional(),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   /** Text searched in the problem's title and the measure. */
   q: z.string().trim().max(200).optional(),
   sort: z.enum(TASK_SORTS).default('createdAt'),

@@ -16,7 +16,7 @@ import { initialState, resolveSignOffChain } from '../../domain/task';
 import type { TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
-import type { TCreateTaskItem } from '../routes/schemas';
+import { inLifecycleRange, MAX_LIFECYCLE_DATE, MIN_LIFECYCLE_DATE, type TCreateTaskItem } from '../routes/schemas';
 import { scopeOf, unitInScope } from '../scope';
 
 export interface TCreatedTask {
@@ -149,6 +149,15 @@ function planTasks(
     });
     if (!parsed.ok) {
       issues.push({ code: 'custom', path: ['tasks', i, 'deadline'], message: parsed.error.message });
+      continue;
+    }
+    const date = deadlineDate(parsed.value);
+    if (date !== null && !inLifecycleRange(date)) {
+      issues.push({
+        code: 'custom',
+        path: ['tasks', i, 'deadline'],
+        message: `The deadline ${date} is outside ${MIN_LIFECYCLE_DATE} – ${MAX_LIFECYCLE_DATE}`,
+      });
       continue;
     }
     const id = idempotencyKey ? derivedTaskId(campaignId, idempotencyKey, i) : randomUUID();

@@ -142,7 +142,7 @@ describe('notification texts as written', () => {
       kind: 'urge',
       title: '【催办】fallback',
       body: 'fallback',
-      text: { kind: 'urge', message: '请本周内报送进展', byRole: 'office' },
+      text: { kind: 'urge' as const, message: '请本周内报送进展', byRole: 'office' },
       recipients: [{ unitId: org.deptA }],
       at: '2026-03-22T01:00:00.000Z',
     });
