@@ -104,8 +104,11 @@ function ActionModal({ action, task, onClose, send, children, initialValues, wid
   );
 }
 
+/** "name（role） · unit"; names that already carry a bracketed title (李主任（牵头领导）) keep only theirs. */
 const userLabel = (u: TUserItem, units: Record<string, string>) =>
-  `${u.name}（${say(ROLE_TEXT, u.role)}${u.unitId && units[u.unitId] ? ` · ${units[u.unitId]}` : ''}）`;
+  `${u.name.includes('（') ? u.name : `${u.name}（${say(ROLE_TEXT, u.role)}）`}${
+    u.unitId && units[u.unitId] ? ` · ${units[u.unitId]}` : ''
+  }`;
 
 function useUnitNames(): Record<string, string> {
   const units = useUnits().data?.items ?? [];
@@ -444,7 +447,21 @@ function Reassign({ task, onClose }: TFormProps) {
           options={(units.data?.items ?? []).map((u) => ({ value: u.id, label: u.name }))}
         />
       </Form.Item>
-      <Form.Item name="leaderId" label="牵头领导" rules={[{ required: true, message: '请选择牵头领导' }]}>
+      <Form.Item
+        name="leaderId"
+        label="牵头领导"
+        dependencies={['leadUnitId']}
+        rules={[
+          { required: true, message: '请选择牵头领导' },
+          ({ getFieldValue }) => ({
+            // A form check, not a workflow rule: a reassignment that changes nothing is not a request at all.
+            validator: (_: unknown, leaderId: string | undefined) =>
+              leaderId !== task.leaderId || getFieldValue('leadUnitId') !== task.leadUnitId
+                ? Promise.resolve()
+                : Promise.reject(new Error('请更换责任单位或牵头领导')),
+          }),
+        ]}
+      >
         <Select
           showSearch={{ optionFilterProp: 'label' }}
           loading={users.isPending}
