@@ -135,6 +135,9 @@ export async function watchPage(browser: Browser, baseUrl: string, prefix: strin
     locale: 'zh-CN',
     viewport: { width: 1366, height: 800 },
   });
+  // Waits are for a local server: a control that has not appeared in 10 s is not coming, and a journey should say so
+  // quickly rather than after Playwright's default 30 s.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   const allowed: TAllowed[] = [];
   const problems: TPageProblem[] = [];
