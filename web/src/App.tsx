@@ -6,6 +6,7 @@ import { Badge, Button, Result, Spin } from 'antd';
 import { logout } from './api';
 import { keys, useInbox, useMe, useUnreadCount } from './queries';
 import { ROLE_TEXT, say } from './texts';
+import { ErrorBoundary } from './components/ErrorBoundary';
 
 const LoginPage = lazy(() => import('./pages/LoginPage'));
 const InboxPage = lazy(() => import('./pages/InboxPage'));
@@ -88,7 +89,9 @@ function RequireAuth({ children }: { children: ReactNode }) {
       </a>
       <TopNav />
       <main id="main" className="zg-main" tabIndex={-1}>
-        <Suspense fallback={<Loading />}>{children}</Suspense>
+        <ErrorBoundary key={location.pathname}>
+          <Suspense fallback={<Loading />}>{children}</Suspense>
+        </ErrorBoundary>
       </main>
     </>
   );

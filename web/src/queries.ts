@@ -22,7 +22,13 @@ export function useMe() {
 }
 
 export function useInbox(enabled = true) {
-  return useQuery({ queryKey: keys.inbox, queryFn: () => api.get<TInbox>('/api/inbox'), enabled });
+  // The counts in the navigation follow new work without a reload (a minute is soon enough for a to-do list).
+  return useQuery({
+    queryKey: keys.inbox,
+    queryFn: () => api.get<TInbox>('/api/inbox'),
+    enabled,
+    refetchInterval: 60_000,
+  });
 }
 
 export function useUnreadCount(enabled = true) {
@@ -31,6 +37,7 @@ export function useUnreadCount(enabled = true) {
     queryFn: async () =>
       (await api.get<TPage<TNotification> & { unread: number }>('/api/notifications', { pageSize: 1 })).unread,
     enabled,
+    refetchInterval: 60_000,
   });
 }
 

@@ -156,8 +156,18 @@ export const APPLICATION_STATUS_TEXT: Record<string, string> = {
 export const NOTIFICATION_KIND_TEXT: Record<string, string> = {
   urge: '催办',
   escalation: '督办',
+  supervision_notice: '督办通知',
   report_due: '填报提醒',
-  report_overdue: '逾期提醒',
+  report_reminder: '填报提醒',
+  report_overdue: '逾期未报',
+  report_submitted: '待审核',
+  report_returned: '进展退回',
+  closure_returned: '销号退回',
+  sign_off_requested: '待签批',
+  extension_requested: '延期申请',
+  deadline_passed: '到期未完成',
+  look_back_due: '回头看',
+  task_reopened: '重新整改',
 };
 
 /** API error codes (contract) as a person reads them. */
