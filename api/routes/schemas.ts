@@ -15,14 +15,14 @@ const PERIOD_RE = /^\d{4}-(0[1-9]|1[0-2])$/;
  * (or an attack: `9999-12-31` once drove the calendar past its range and wedged the task's workflow), never a plan.
  */
 export const MIN_LIFECYCLE_DATE = '2000-01-01';
-export const MAX_LIFECYCLE_DATE = '2099-12-31';
+export const MAX_LIFECYCLE_DATE = '2199-12-31';
 
 /** Whether a `YYYY-MM-DD` string (already matching the pattern) lies in the lifecycle range. */
 export function inLifecycleRange(date: string): boolean {
   return date >= MIN_LIFECYCLE_DATE && date <= MAX_LIFECYCLE_DATE;
 }
 
-/** A calendar date `YYYY-MM-DD` that exists (2021-02-30 does not), between 2000 and 2099. */
+/** A calendar date `YYYY-MM-DD` that exists (2021-02-30 does not), between 2000 and 2199. */
 export const ZIsoDate = z
   .string()
   .regex(DATE_RE, 'Expected a date as YYYY-MM-DD')

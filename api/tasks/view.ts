@@ -43,6 +43,7 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
   });
   if (!row) throw AppError.notFound(`Task ${taskId} not found`);
   const audit = (await db.auditEvent.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }] })).sort(auditOrder);
+  const messages = await messagesOf(db, taskId);
   const policy = policyOf(row.campaign);
   const state = stateOf(row);
   const signer = currentSigner(state);
@@ -168,9 +169,34 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
       at: a.at.toISOString(),
       detail: a.detail,
     })),
+    messages,
     names,
     allowedActions: viewer ? allowedActions(state, viewer, { now: now.toISOString(), policy }) : [],
   };
+}
+
+/** Kinds of notice that change no state, so leave no audit record, but belong on the task's timeline. */
+const TIMELINE_MESSAGE_KINDS = ['urge', 'report_reminder'];
+
+/**
+ * Urges (催办) and report reminders sent about the task, once each: a notice goes to every member of the recipient
+ * unit, one row per person under keys `<intent>:<recipient index>:<userId>`, so rows are grouped by their intent.
+ */
+async function messagesOf(db: Db, taskId: string) {
+  const rows = await db.notification.findMany({
+    where: { taskId, kind: { in: TIMELINE_MESSAGE_KINDS } },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: { idempotencyKey: true, kind: true, title: true, body: true, createdAt: true },
+  });
+  const seen = new Set<string>();
+  const out: { kind: string; title: string; body: string; at: string }[] = [];
+  for (const row of rows) {
+    const intent = row.idempotencyKey.split(':').slice(0, -2).join(':');
+    if (seen.has(intent)) continue;
+    seen.add(intent);
+    out.push({ kind: row.kind, title: row.title, body: row.body, at: row.createdAt.toISOString() });
+  }
+  return out;
 }
 
 /** Every user and unit id the task page mentions, with its name: the page never shows a bare id. */

@@ -99,7 +99,9 @@ export function allowedActions(state: TaskState, actor: Actor, ctx: DecideContex
   if (allows({ type: 'childrenCreated', actor, childTaskIds: ['probe'] })) out.push({ action: 'split' });
   if (allows({ type: 'lookBackVerdict', actor, verdict: 'consolidated' })) out.push({ action: 'look_back' });
   if (allows({ type: 'endLongTerm', actor })) out.push({ action: 'end_long_term' });
-  if (allows({ type: 'delegate', actor, toUserId: `${actor.userId}:probe`, from: today, to: today })) {
+  // Probed with a deputy who could stand in (same role, same unit): whether the caller may delegate at all.
+  const deputy = { toUserId: `${actor.userId}:probe`, toRole: actor.role, toUnitId: actor.unitId };
+  if (allows({ type: 'delegate', actor, ...deputy, from: today, to: today })) {
     out.push({ action: 'delegate' });
   }
   return out;

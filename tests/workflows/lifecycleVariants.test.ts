@@ -284,7 +284,16 @@ describe('responsibility', () => {
     await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
     const from = dateOf(await stack.now());
     await handle.executeUpdate(delegateUpdate, {
-      args: [{ actor: org.leader, toUserId: org.deputyLeader.userId, from, to: addDaysToDate(from, 30) }],
+      args: [
+        {
+          actor: org.leader,
+          toUserId: org.deputyLeader.userId,
+          toRole: org.deputyLeader.role,
+          toUnitId: org.deputyLeader.unitId,
+          from,
+          to: addDaysToDate(from, 30),
+        },
+      ],
     });
     await handle.executeUpdate(requestClosureUpdate, {
       args: [{ actor: org.staffA, applicationId: 'deleg-app', summary: '完成' }],
