@@ -134,6 +134,8 @@ export interface TTaskDetail extends TTaskRow {
   }[];
   children: TTaskRow[];
   audit: TAuditEntry[];
+  /** Urges and report reminders sent about the task (no state change, so not in `audit`), once each. */
+  messages?: { kind: string; title: string; body: string; at: string }[];
   names?: { users: Record<string, string>; units: Record<string, string> };
   allowedActions?: TAllowedAction[];
 }

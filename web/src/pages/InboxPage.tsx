@@ -2,7 +2,7 @@
 import { Link } from 'react-router-dom';
 import { Alert, Card, Col, Empty, List, Row, Skeleton, Space, Tag, Typography } from 'antd';
 import { errorMessage } from '../api';
-import { fmtDateTime, fmtDeadline, fmtPeriod } from '../format';
+import { fmtDeadline, fmtDueBy, fmtPeriod } from '../format';
 import { useInbox } from '../queries';
 import type { TInboxItem } from '../types';
 import { EMPTY, INBOX_ACTION_TEXT, say } from '../texts';
@@ -25,7 +25,7 @@ function Item({ item }: { item: TInboxItem }) {
         <div style={{ color: '#555', marginTop: 4, fontSize: 13, display: 'flex', flexWrap: 'wrap', columnGap: 16 }}>
           {item.leadUnitName ? <span>责任单位：{item.leadUnitName}</span> : null}
           {item.period ? <span>期次：{fmtPeriod(item.period)}</span> : null}
-          {item.dueAt ? <span>应报时间：{fmtDateTime(item.dueAt)}</span> : null}
+          {item.dueAt ? <span>报送截止：{fmtDueBy(item.dueAt)}</span> : null}
           {item.levelName ? <span>签批层级：{item.levelName}</span> : null}
           {item.deadline ? <span>整改期限：{fmtDeadline(item.deadline)}</span> : null}
         </div>

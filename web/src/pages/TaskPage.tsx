@@ -27,6 +27,7 @@ import { fmtDate, fmtDateTime, fmtDeadline, fmtPeriod, fmtSize } from '../format
 import { keys } from '../queries';
 import type { TAuditEntry, TEvidence, TReport, TTaskDetail, TTaskRow } from '../types';
 import {
+  NOTIFICATION_KIND_TEXT,
   APPLICATION_STATUS_TEXT,
   AUDIT_TEXT,
   EMPTY,
@@ -102,41 +103,68 @@ function auditDetail(entry: TAuditEntry, names: TNames): string {
   return parts.join('；');
 }
 
+/** A notice sent about the task (催办, 填报提醒): on the timeline beside the state changes, in time order. */
+function messageItem(m: NonNullable<TTaskDetail['messages']>[number], i: number) {
+  // The body ends with the task's own link, which is this page: drop it here.
+  const body = m.body.replace(/\s*查看：\S+$/, '');
+  return {
+    key: `msg-${m.at}-${i}`,
+    at: m.at,
+    color: m.kind === 'urge' ? 'orange' : 'gray',
+    content: (
+      <div>
+        <div>
+          <strong>{say(NOTIFICATION_KIND_TEXT, m.kind)}</strong>
+        </div>
+        <div style={{ fontSize: 13, color: '#555' }}>
+          <time dateTime={m.at}>{fmtDateTime(m.at)}</time>
+        </div>
+        <div style={{ fontSize: 13 }}>{body}</div>
+      </div>
+    ),
+  };
+}
+
 function AuditTimeline({ task, names }: { task: TTaskDetail; names: TNames }) {
-  if (task.audit.length === 0) return <Empty description={EMPTY.timeline} />;
-  return (
-    <Timeline
-      items={task.audit.map((a, i) => {
-        const who = a.actorId ? (names.users[a.actorId] ?? a.actorId) : say(ROLE_TEXT, a.actorRole ?? 'system');
-        const role = a.actorId && a.actorRole ? `（${say(ROLE_TEXT, a.actorRole)}）` : '';
-        const behalf = a.onBehalfOfId ? `，代 ${names.users[a.onBehalfOfId] ?? a.onBehalfOfId}` : '';
-        const detail = auditDetail(a, names);
-        const red = ['ReportReturned', 'SignOffReturned', 'DeadlinePassed', 'EscalationStepReached', 'TaskReopened'];
-        return {
-          key: `${a.at}-${i}`,
-          color: red.includes(a.action) ? 'red' : a.action === 'TaskClosed' ? 'green' : 'blue',
-          content: (
-            <div>
-              <div>
-                <strong>{say(AUDIT_TEXT, a.action)}</strong>
-                {a.fromStatus && a.toStatus && a.fromStatus !== a.toStatus ? (
-                  <span style={{ color: '#666' }}>
-                    （{say(STATUS_TEXT, a.fromStatus)} → {say(STATUS_TEXT, a.toStatus)}）
-                  </span>
-                ) : null}
-              </div>
-              <div style={{ fontSize: 13, color: '#555' }}>
-                {who}
-                {role}
-                {behalf} · <time dateTime={a.at}>{fmtDateTime(a.at)}</time>
-              </div>
-              {detail ? <div style={{ fontSize: 13 }}>{detail}</div> : null}
-            </div>
-          ),
-        };
-      })}
-    />
-  );
+  if (task.audit.length === 0 && !task.messages?.length) return <Empty description={EMPTY.timeline} />;
+  const auditItems = task.audit.map((a, i) => ({ ...auditItem(a, i, names), at: a.at }));
+  const messageItems = (task.messages ?? []).map(messageItem);
+  // Stable merge by time: audit records keep their own order (events of one decision share an instant).
+  const items = [...auditItems, ...messageItems]
+    .map((item, order) => ({ item, order }))
+    .sort((x, y) => x.item.at.localeCompare(y.item.at) || x.order - y.order)
+    .map(({ item }) => ({ key: item.key, color: item.color, content: item.content }));
+  return <Timeline items={items} />;
+}
+
+function auditItem(a: TAuditEntry, i: number, names: TNames) {
+  const who = a.actorId ? (names.users[a.actorId] ?? a.actorId) : say(ROLE_TEXT, a.actorRole ?? 'system');
+  const role = a.actorId && a.actorRole ? `（${say(ROLE_TEXT, a.actorRole)}）` : '';
+  const behalf = a.onBehalfOfId ? `，代 ${names.users[a.onBehalfOfId] ?? a.onBehalfOfId}` : '';
+  const detail = auditDetail(a, names);
+  const red = ['ReportReturned', 'SignOffReturned', 'DeadlinePassed', 'EscalationStepReached', 'TaskReopened'];
+  return {
+    key: `${a.at}-${i}`,
+    color: red.includes(a.action) ? 'red' : a.action === 'TaskClosed' ? 'green' : 'blue',
+    content: (
+      <div>
+        <div>
+          <strong>{say(AUDIT_TEXT, a.action)}</strong>
+          {a.fromStatus && a.toStatus && a.fromStatus !== a.toStatus ? (
+            <span style={{ color: '#666' }}>
+              （{say(STATUS_TEXT, a.fromStatus)} → {say(STATUS_TEXT, a.toStatus)}）
+            </span>
+          ) : null}
+        </div>
+        <div style={{ fontSize: 13, color: '#555' }}>
+          {who}
+          {role}
+          {behalf} · <time dateTime={a.at}>{fmtDateTime(a.at)}</time>
+        </div>
+        {detail ? <div style={{ fontSize: 13 }}>{detail}</div> : null}
+      </div>
+    ),
+  };
 }
 
 function ReportVersion({ r, names }: { r: TReport; names: TNames }) {
@@ -300,7 +328,7 @@ export default function TaskPage() {
       <Row gutter={16}>
         <Col xs={24} xl={15}>
           <Card title={<h2 style={{ margin: 0, fontSize: 16 }}>任务信息</h2>} style={{ marginBottom: 16 }}>
-            <Descriptions column={{ xs: 1, md: 2 }} size="small" bordered>
+            <Descriptions column={2} size="small" bordered>
               <Descriptions.Item label="巡视批次">{t.campaign?.name ?? t.campaignName}</Descriptions.Item>
               <Descriptions.Item label="问题类别">{t.problem?.category ?? t.category ?? '—'}</Descriptions.Item>
               <Descriptions.Item label="问题" span={2}>
