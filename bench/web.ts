@@ -9,20 +9,21 @@
  *   gzip -6 of its body (the API serves the files uncompressed; a gzip-ing proxy in front would send about that);
  * - the task list with 1,000 tasks in scope (created through the API in batches of 500): navigation start → the
  *   table's rows rendered, with pageSize 50 and 200 (the list reads its page size from the URL);
- * - the baseline of the same run: a tiny static HTML page served by the same process, navigation start → its
- *   `load` event, so that browser start-up and loopback costs on this machine can be read off the figures above.
+ * - the baseline of the same run: a tiny static HTML page served by the same process, navigation start → its text
+ *   in the DOM (same observer), so that browser start-up and loopback costs on this machine can be read off the figures above.
  */
 import { loadavg } from 'node:os';
 import zlib from 'node:zlib';
-import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { z } from 'zod';
 import { demoCast } from '../tests/api/harness';
 import {
   ApiClient,
   createCampaign,
   createTasks,
-  login,
+  signIn,
   startBrowserStack,
+  watchPage,
   type TTaskSpec,
 } from '../tests/browser/harness';
 import type { TDemoUser } from '../scripts/seed-demo';
@@ -70,24 +71,35 @@ function markWhen(selector: string, count: number): string {
 
 const ZMark = z.number();
 
+type TState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
 async function markedLoad(
   browser: Browser,
   baseUrl: string,
-  cookies: Cookie[],
+  state: TState | undefined,
   url: string,
   selector: string,
   count: number,
   onPage?: (page: Page) => void,
 ): Promise<number> {
-  const context: BrowserContext = await browser.newContext({ baseURL: baseUrl, locale: 'zh-CN' });
+  const context: BrowserContext = await browser.newContext({ baseURL: baseUrl, locale: 'zh-CN', storageState: state });
   try {
-    await context.addCookies(cookies);
     await context.addInitScript(markWhen(selector, count));
     const page = await context.newPage();
     onPage?.(page);
     await page.goto(url);
-    await page.waitForFunction('window.__zgMark !== undefined', undefined, { timeout: 30_000 });
-    return ZMark.parse(await page.evaluate('window.__zgMark'));
+    // Functions, not string expressions: Playwright evaluates a string with eval, which the application's
+    // Content-Security-Policy (script-src 'self') refuses.
+    const mark = () => (globalThis as { __zgMark?: number }).__zgMark;
+    await page
+      .waitForFunction(() => (globalThis as { __zgMark?: number }).__zgMark !== undefined, undefined, {
+        timeout: 30_000,
+      })
+      .catch(async (err: unknown) => {
+        await page.screenshot({ path: 'test-output/bench-timeout.png' }).catch(() => undefined);
+        throw err;
+      });
+    return ZMark.parse(await page.evaluate(mark));
   } finally {
     await context.close();
   }
@@ -102,15 +114,18 @@ const ms = (n: number) => `${n.toFixed(0)} ms`;
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
-async function sessionCookies(browser: Browser, baseUrl: string, user: TDemoUser): Promise<Cookie[]> {
-  const { username, password } = login(user);
-  const context = await browser.newContext({ baseURL: baseUrl });
+/**
+ * A signed-in browser's state (the session cookie and whatever the application keeps in localStorage), taken after
+ * signing in through the login form once: each measured load starts from it in a fresh context, so it is a returning
+ * user's first load of the day — signed in, nothing cached.
+ */
+async function signedInState(browser: Browser, baseUrl: string, user: TDemoUser): Promise<TState> {
+  const w = await watchPage(browser, baseUrl, 'bench-sign-in');
   try {
-    const res = await context.request.post('/api/auth/login', { data: { username, password } });
-    if (res.status() !== 200) throw new Error(`sign-in as ${user.name}: ${res.status()} ${await res.text()}`);
-    return await context.cookies();
+    await signIn(w, user);
+    return await w.context.storageState();
   } finally {
-    await context.close();
+    await w.finish();
   }
 }
 
@@ -125,13 +140,12 @@ interface TScripts {
 async function scriptsOf(
   browser: Browser,
   baseUrl: string,
-  cookies: Cookie[],
+  state: TState | undefined,
   url: string,
   ready: (page: Page) => Promise<void>,
 ): Promise<TScripts> {
-  const context = await browser.newContext({ baseURL: baseUrl });
+  const context = await browser.newContext({ baseURL: baseUrl, storageState: state });
   try {
-    await context.addCookies(cookies);
     const page = await context.newPage();
     const bodies: Promise<{ wire: number; raw: number; gzip: number }>[] = [];
     page.on('response', (res) => {
@@ -196,26 +210,26 @@ async function main(): Promise<void> {
       );
       await staff.post(`/api/tasks/${id}/reports`, { period, progress: '已建立整改台账' });
     }
-    const cookies = await sessionCookies(browser, baseUrl, cast.office);
+    const state = await signedInState(browser, baseUrl, cast.office);
 
     // Baseline: the same server, a page with no script.
     const baseline: number[] = [];
     for (let i = 0; i <= LOADS; i++) {
-      const t = await markedLoad(browser, baseUrl, [], '/__bench/baseline.html', 'p', 1);
+      const t = await markedLoad(browser, baseUrl, undefined, '/__bench/baseline.html', 'p', 1);
       if (i > 0) baseline.push(t); // the first load warms the server and the browser process up
     }
 
     // First load of 待办, cold cache, signed in.
     const inbox: number[] = [];
     for (let i = 0; i <= LOADS; i++) {
-      const t = await markedLoad(browser, baseUrl, cookies, '/', 'main a[href^="/tasks/"]', 1);
+      const t = await markedLoad(browser, baseUrl, state, '/', 'main a[href^="/tasks/"]', 1);
       if (i > 0) inbox.push(t);
     }
 
-    const inboxScripts = await scriptsOf(browser, baseUrl, cookies, '/', (page) =>
+    const inboxScripts = await scriptsOf(browser, baseUrl, state, '/', (page) =>
       page.locator('main a[href^="/tasks/"]').first().waitFor(),
     );
-    const loginScripts = await scriptsOf(browser, baseUrl, [], '/login', (page) =>
+    const loginScripts = await scriptsOf(browser, baseUrl, undefined, '/login', (page) =>
       page.getByLabel('密码', { exact: true }).waitFor(),
     );
 
@@ -236,6 +250,8 @@ async function main(): Promise<void> {
       600_000,
     );
     console.log(`(created and assigned ${TASKS} tasks in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const total = z.object({ total: z.number() }).parse(await office.get(`/api/tasks?pageSize=1`)).total;
+
     const list: Record<number, number[]> = {};
     for (const pageSize of [50, 200]) {
       list[pageSize] = [];
@@ -243,24 +259,20 @@ async function main(): Promise<void> {
         const t = await markedLoad(
           browser,
           baseUrl,
-          cookies,
-          `/tasks?campaignId=${campaignId}&pageSize=${pageSize}`,
+          state,
+          `/tasks?pageSize=${pageSize}`,
           '.ant-table-tbody tr.ant-table-row',
-          pageSize,
+          Math.min(pageSize, total),
         );
         if (i > 0) list[pageSize].push(t);
       }
     }
-    const total = z
-      .object({ total: z.number() })
-      .parse(await office.get(`/api/tasks?campaignId=${campaignId}&pageSize=1`)).total;
-
     const p50 = (v: number[]) => percentile(v, 50);
     console.log('');
     console.log(`| figure | measured | goal |`);
     console.log(`| --- | --- | --- |`);
     console.log(
-      `| baseline: tiny static HTML, navigation → load (p50 / p90, ${baseline.length} cold loads) | ${ms(p50(baseline))} / ${ms(percentile(baseline, 90))} | — |`,
+      `| baseline: tiny static HTML from the same server, navigation → its text in the DOM (p50 / p90, ${baseline.length} cold loads) | ${ms(p50(baseline))} / ${ms(percentile(baseline, 90))} | — |`,
     );
     console.log(
       `| 待办 first load, signed in, cold cache: navigation → first item (p50 / p90, ${inbox.length} loads) | ${ms(p50(inbox))} / ${ms(percentile(inbox, 90))} | ≤ 1,500 ms p50: ${verdict(p50(inbox) <= 1500)} |`,
@@ -274,7 +286,7 @@ async function main(): Promise<void> {
     for (const pageSize of [50, 200]) {
       const v = list[pageSize];
       console.log(
-        `| 任务, ${total} tasks in scope, pageSize ${pageSize}, cold cache: navigation → ${pageSize} rows (p50 / max, ${v.length} loads) | ${ms(p50(v))} / ${ms(Math.max(...v))} | ≤ 1,000 ms: ${verdict(p50(v) <= 1000)} |`,
+        `| 任务, ${total} tasks in scope, pageSize ${pageSize}, cold cache: navigation → ${Math.min(pageSize, total)} rows (p50 / max, ${v.length} loads) | ${ms(p50(v))} / ${ms(Math.max(...v))} | ≤ 1,000 ms: ${verdict(p50(v) <= 1000)} |`,
       );
     }
     console.log('');

@@ -130,6 +130,12 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export async function watchPage(browser: Browser, baseUrl: string, prefix: string): Promise<TWatchedPage> {
+  // A previous run's screenshots of this page (a failure's, say) would otherwise sit beside this run's.
+  if (fs.existsSync(SCREENSHOTS_DIR)) {
+    for (const name of fs.readdirSync(SCREENSHOTS_DIR)) {
+      if (name.startsWith(`${prefix}-`)) fs.rmSync(path.join(SCREENSHOTS_DIR, name));
+    }
+  }
   const context = await browser.newContext({
     baseURL: baseUrl,
     locale: 'zh-CN',
