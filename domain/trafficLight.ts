@@ -2,9 +2,23 @@
  * The traffic light of one task (green on track, yellow at risk, red overdue), computed from its state, the
  * policy and the time: used by the task list filters and the campaign counts.
  */
-import { addDaysToInstant, compareInstants, dueInstant } from './calendar';
+import {
+  addDaysToInstant,
+  addMonthsToPeriod,
+  compareInstants,
+  dueInstant,
+  periodOf,
+  startOfDayInstant,
+} from './calendar';
 import type { TCampaignPolicy } from './policy';
-import { deadlineInstant, hasReportIn, nextReportDue, type TaskState } from './task';
+import {
+  deadlineInstant,
+  firstReportPeriod,
+  hasReportIn,
+  nextReportDue,
+  type TaskState,
+  WORKING_STATUSES,
+} from './task';
 
 export type TrafficLight = 'green' | 'yellow' | 'red';
 
@@ -34,6 +48,54 @@ export function computeTrafficLight(state: TaskState, ctx: { now: string; policy
     return 'yellow';
   if (hasLateReport(state, policy, now)) return 'yellow';
   return 'green';
+}
+
+/**
+ * The earliest instant after `now` at which `computeTrafficLight` could answer differently with no event happening,
+ * or null when nothing time-driven is left. Conservative: the light may turn out the same at that instant (the
+ * caller recomputes then and asks again), but it never changes before it. The workflow sleeps until it to project
+ * the light, and the read side takes a stored light as current until it.
+ *
+ * Time enters the light in exactly these places, each a candidate:
+ * - the deadline instant (red from then on) and `warningWindowDays` before it (yellow: now + window ≥ deadline);
+ * - the next report's due instant (a late report turns it yellow);
+ * - `nextReportDue` skips periods more than a year behind `now`: its answer depends on `now`'s month once the
+ *   schedule starts more than 12 months back, so from then on each new month is a candidate.
+ * Red is never left by time alone (overdue flag, passed deadline and ladder steps only grow), so a red light has no
+ * next change; nor has a closed or verified task (always green).
+ */
+export function nextLightChange(state: TaskState, policy: TCampaignPolicy, now: string): string | null {
+  if (state.status === 'VERIFIED' || state.status === 'CLOSED') return null;
+  if (computeTrafficLight(state, { now, policy }) === 'red') return null;
+  const candidates: string[] = [];
+  const deadline = deadlineInstant(state);
+  if (deadline !== null) candidates.push(addDaysToInstant(deadline, -policy.warningWindowDays), deadline);
+  const due = nextReportDue(state, policy, now);
+  if (due) candidates.push(due.dueAt);
+  const start = reportScheduleStart(state, policy);
+  if (start !== null) {
+    // The skip in nextReportDue applies at instant t when start < periodOf(t) - 12: from month start + 13 on. Until
+    // then (and within one month) its answer does not depend on `now`.
+    const nextMonth = addMonthsToPeriod(periodOf(now), 1);
+    const skipFrom = addMonthsToPeriod(start, 13);
+    candidates.push(startOfDayInstant(`${nextMonth > skipFrom ? nextMonth : skipFrom}-01`));
+  }
+  let next: string | null = null;
+  for (const at of candidates) {
+    if (compareInstants(at, now) > 0 && (next === null || compareInstants(at, next) < 0)) next = at;
+  }
+  return next;
+}
+
+/** The first period of the report schedule, as `nextReportDue` starts it; null while no report is owed by status. */
+function reportScheduleStart(state: TaskState, policy: TCampaignPolicy): string | null {
+  if (state.status === 'LONG_TERM') {
+    return addMonthsToPeriod(periodOf(state.longTermSince ?? state.roundStartedAt), policy.longTermCadenceMonths);
+  }
+  if (WORKING_STATUSES.includes(state.status)) {
+    return firstReportPeriod(state.roundStartedAt, policy);
+  }
+  return null;
 }
 
 /** Counts per light, for a campaign's summary. */
