@@ -8,7 +8,9 @@ import type { Db } from '../db/client';
 import { deadlineDate } from '../domain/deadline';
 import { currentSigner } from '../domain/task';
 import type { EvidenceRef, TaskEvent, TaskState } from '../domain/task';
+import { snapshotLightColumns } from './light';
 import { textSubject, writeNotifications, type TNotifyInput } from './notify';
+import { projectPendingActions } from './pendingActions';
 import * as texts from './texts';
 import type { ActivityDeps, TRecipient } from './types';
 
@@ -35,6 +37,7 @@ export function projectTaskEventsActivity({ db }: ActivityDeps) {
         await projectEvent(tx, input, event, i);
       }
       await writeSnapshot(tx, input.state, input.events[input.events.length - 1]!.at);
+      await projectPendingActions(tx, input.state, input.events[input.events.length - 1]!.at);
       return { written: true };
     });
   };
@@ -62,6 +65,8 @@ async function writeSnapshot(tx: Tx, state: TaskState, at: string): Promise<void
       stateJson: JSON.parse(JSON.stringify(state)) as object,
       closedAt: state.closedAt ? new Date(state.closedAt) : null,
       updatedAt: new Date(at),
+      // The light as of this snapshot and when it next may change (the workflow wakes then to project it again).
+      ...(await snapshotLightColumns(tx, state, at)),
     },
   });
 }

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
+import { backfillPendingActions } from '../activities/pendingActions';
 import { createApp } from '../api/app';
 import { WEB_DIST } from '../api/web';
 import { createDb } from '../db/client';
@@ -47,6 +48,11 @@ async function main(): Promise<void> {
   console.log(`[start] database: ${redact(databaseUrl)} — applying migrations`);
   await migrateDeploy(databaseUrl);
   const db = createDb(databaseUrl);
+  if (env.ROLE !== 'worker') {
+    // Once, for a database projected before the inbox's pending-action rows existed. Before the worker starts, so no
+    // projection can make the table non-empty first (a separate ROLE=worker should start after the API once).
+    await backfillPendingActions(db, { log: (line) => console.log(`[start] ${line}`) });
+  }
 
   const stops: (() => Promise<void>)[] = [];
   let address = env.TEMPORAL_ADDRESS;
