@@ -10,6 +10,14 @@ import { authenticate } from './auth';
 import type { TAppDeps } from './deps';
 import { AppError, consoleErrorLogger, errorMiddleware, type TErrorLogger } from './errors';
 import { fileStoreFromEnv, uploadMaxBytesFromEnv, type TFileStore } from './files/store';
+import {
+  apiLimitsFromEnv,
+  HEAVY_READ_PATHS,
+  heavyReadLimiter,
+  lateErrorSink,
+  requestDeadline,
+  type TApiLimits,
+} from './limits';
 import { authRouter } from './routes/auth';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
@@ -32,6 +40,8 @@ export interface TCreateAppDeps {
   fileStore?: TFileStore;
   /** Default: UPLOAD_MAX_BYTES or 50 MB. */
   uploadMaxBytes?: number;
+  /** Default: API_REQUEST_TIMEOUT_MS, API_MAX_CONCURRENT_READS, API_MAX_QUEUED_READS (api/limits.ts). */
+  limits?: Partial<TApiLimits>;
 }
 
 export function createApp(input: TCreateAppDeps): express.Express {
@@ -48,10 +58,15 @@ export function createApp(input: TCreateAppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(securityHeaders());
   app.use(healthRouter(deps));
+  // Deadlines and the bound on heavy reads (api/limits.ts); /health above stays outside both.
+  const limits = { ...apiLimitsFromEnv(process.env), ...input.limits };
+  app.use('/api', requestDeadline(limits));
   // Sign-in and sign-out come before authentication (they parse their own small JSON bodies).
   app.use('/api', authRouter(deps));
   // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
   app.use('/api', authenticate(deps.db, deps.now));
+  // After authentication: an anonymous caller takes no slot.
+  app.get(HEAVY_READ_PATHS, heavyReadLimiter(limits));
   // Uploads are multipart, streamed by their own route: before the JSON-only rule below.
   app.use('/api', filesRouter(deps));
   // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.
@@ -79,6 +94,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
   app.use((req) => {
     throw AppError.notFound(`No route for ${req.method} ${req.path}`);
   });
+  app.use(lateErrorSink());
   app.use(errorMiddleware(input.logger));
   return app;
 }

@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
+  UNAVAILABLE: 503,
 } as const;
 
 export type TErrorCode = keyof typeof ERROR_STATUS;
