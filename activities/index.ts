@@ -4,6 +4,7 @@
  * timeout, and a retried activity writes nothing twice (every row it writes carries a unique idempotency key).
  */
 import { createChildTasksActivity } from './childTasks';
+import { projectLightActivity } from './light';
 import { notifyActivity } from './notify';
 import { projectTaskEventsActivity } from './projection';
 import type { ActivityDeps } from './types';
@@ -15,5 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     projectTaskEvents: projectTaskEventsActivity(deps),
     notify: notifyActivity(deps),
     createChildTasks: createChildTasksActivity(deps),
+    projectLight: projectLightActivity(deps),
   };
 }

@@ -28,6 +28,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { TCampaignPolicy } from '../domain/policy';
 import type { TDeadline } from '../domain/deadline';
+import { computeTrafficLight, nextLightChange } from '../domain/trafficLight';
 import {
   decide,
   evolve,
@@ -135,6 +136,8 @@ export const LOCAL_PROJECTION_PATCH = 'local-projection';
 export const FIRST_SIGNER_NOT_APPLICANT_PATCH = 'first-signer-not-applicant';
 /** No person signs two levels of one close-out or decides two steps of one extension; deputies hold the same role. */
 export const FOUR_EYES_PATCH = 'four-eyes';
+/** The timer loop also wakes when the traffic light may change with no event, and projects the light then. */
+export const STORED_LIGHT_PATCH = 'stored-light';
 
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
@@ -147,6 +150,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     ...(patched(FIRST_SIGNER_NOT_APPLICANT_PATCH) ? {} : { firstSignerMayApply: true }),
     ...(patched(FOUR_EYES_PATCH) ? {} : { oneSignerMaySignTwice: true }),
   };
+  // Per run: a run recorded before it keeps its timers as they were (no wake-ups at light changes).
+  const storedLight = patched(STORED_LIGHT_PATCH);
   let state: TaskState = input.carried?.state ?? initialState(stateInput(input));
   let seq = input.carried?.seq ?? 0;
   const done = new Set(input.carried?.done ?? []);
@@ -378,7 +383,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         if (changed) continue;
       }
       await step.run();
-      done.add(step.key);
+      if (!step.transient) done.add(step.key);
     } else {
       await condition(() => version !== seen || shouldContinueAsNew());
     }
@@ -413,8 +418,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   }
 
   /** The earliest timer-driven step not yet taken: report reminder / overdue, deadline, escalation, look-back. */
-  function nextTimedStep(): { key: string; at: string; run: () => Promise<void> } | null {
-    const candidates: { key: string; at: string; run: () => Promise<void> }[] = [];
+  function nextTimedStep(): TimedStep | null {
+    const candidates: TimedStep[] = [];
     const due = nextReportDue(state, input.policy, now());
     if (due) {
       const reminderKey = `reminder:${state.round}:${due.period}`;
@@ -488,9 +493,37 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         });
       }
     }
+    if (storedLight) {
+      // Last among equals (the sort is stable): a step due at the same instant projects the light with its events.
+      const lightAt = nextLightChange(state, input.policy, now());
+      if (lightAt) candidates.push({ key: `light:${lightAt}`, at: lightAt, transient: true, run: projectLightNow });
+    }
     candidates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     return candidates[0] ?? null;
   }
+
+  /**
+   * Projects the light as the rules give it now, queued behind every projection already accepted so that the row
+   * never goes back to an older light. The next wake-up is always later than now, so nothing is remembered in `done`.
+   */
+  function projectLightNow(): Promise<void> {
+    const at = now();
+    const lightChangesAt = nextLightChange(state, input.policy, at);
+    const trafficLight = computeTrafficLight(state, { now: at, policy: input.policy });
+    const run = projection.then(async () => {
+      await local.projectLight({ taskId: input.taskId, trafficLight, lightChangesAt, at });
+    });
+    projection = run.catch(() => undefined);
+    return run;
+  }
+}
+
+interface TimedStep {
+  key: string;
+  at: string;
+  /** Not recorded in `done` (carried across runs): the light's wake-ups never repeat an instant. */
+  transient?: boolean;
+  run: () => Promise<void>;
 }
 
 function stateInput(input: TTaskLifecycleInput) {
