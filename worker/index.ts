@@ -37,6 +37,27 @@ export interface TCreateTaskWorkerOptions {
   namespace?: string;
   taskQueue?: string;
   deps: ActivityDeps;
+  /** Workflows kept in the worker's sticky cache; default WORKER_MAX_CACHED_WORKFLOWS or 500. */
+  maxCachedWorkflows?: number;
+}
+
+/**
+ * The SDK's default cache size is derived from the machine's memory (~2,300 workflows here), and each cached task
+ * workflow holds its own V8 context in the workflow thread: issue 10 measured ~1.3 MB each (~3 GB at the default).
+ * 500 keeps the workflow heap well under 1 GB while every task touched in a burst of decisions stays cached; a
+ * workflow evicted from the cache is only replayed from its history on its next workflow task (slower, not wrong).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+
+/** WORKER_MAX_CACHED_WORKFLOWS (a non-negative integer; 0 turns the cache off), else the default. */
+export function maxCachedWorkflowsFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.WORKER_MAX_CACHED_WORKFLOWS;
+  if (raw === undefined || raw === '') return DEFAULT_MAX_CACHED_WORKFLOWS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`WORKER_MAX_CACHED_WORKFLOWS must be a non-negative integer, not ${JSON.stringify(raw)}`);
+  }
+  return n;
 }
 
 export async function createTaskWorker(options: TCreateTaskWorkerOptions): Promise<Worker> {
@@ -46,5 +67,6 @@ export async function createTaskWorker(options: TCreateTaskWorkerOptions): Promi
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     activities: createActivities(options.deps),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(process.env),
   });
 }
