@@ -2,14 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { defaultPolicy } from '../../domain/policy';
 import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
-import { countTrafficLights, type TrafficLight } from '../../domain/trafficLight';
+import type { TrafficLight } from '../../domain/trafficLight';
 import { actorOf, requireRole } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { scopeOf, taskScopeWhere, type TScope, unitInScope } from '../scope';
 import { createTasks } from '../tasks/create';
 import { taskRows } from '../tasks/rows';
-import { policyOf, trafficLightOf } from '../tasks/view';
+import { refreshStaleLights } from '../tasks/light';
+import { policyOf } from '../tasks/view';
 import { ZCreateCampaignRequest, ZCreateTaskRequest } from './schemas';
 
 const ZCampaignParams = z.object({ id: z.string().min(1) });
@@ -52,6 +53,7 @@ function campaignView(c: {
 
 /** Statuses counted as rectified in progress reports (完成率): closed, verified, or maintained long-term. */
 const DONE: readonly TaskStatus[] = ['CLOSED', 'VERIFIED', 'LONG_TERM'];
+const LIGHTS: readonly TrafficLight[] = ['green', 'yellow', 'red'];
 
 export function campaignsRouter(deps: TAppDeps): Router {
   const router = Router();
@@ -146,45 +148,66 @@ export function campaignsRouter(deps: TAppDeps): Router {
     // The same visibility as GET /campaigns/:id: a foreign campaign's figures are not the caller's to see.
     const visible = await db.campaign.count({ where: { AND: [{ id }, campaignScopeWhere(scope)] } });
     if (visible === 0) throw AppError.forbidden(`Campaign ${id} is outside your scope`);
-    const rows = await db.task.findMany({ where: { campaignId: id, ...taskScopeWhere(scope) } });
-    const policy = policyOf(campaign);
     const now = deps.now();
+    const inScope = { campaignId: id, ...taskScopeWhere(scope) };
+    // Counted in SQL on the stored light: the rows whose light may have changed since it was projected are
+    // recomputed first (only those), so the counts are exact at `now`.
+    await refreshStaleLights(db, inScope, now);
+    // One GROUP BY gives every figure: a campaign has at most units × statuses × 3 lights × 2 groups.
+    const [groups, overdueRows] = await Promise.all([
+      db.task.groupBy({
+        by: ['leadUnitId', 'status', 'trafficLight', 'overdue'],
+        where: inScope,
+        _count: { _all: true },
+      }),
+      // A summary, not an archive: the list links to the task list filtered to overdue for the rest.
+      db.task.findMany({
+        where: { ...inScope, overdue: true },
+        orderBy: [{ deadlineDate: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
+        take: 200,
+      }),
+    ]);
     const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-    const lights = rows.map((r) => trafficLightOf(r, policy, now));
+    const byTrafficLight: Record<TrafficLight, number> = { green: 0, yellow: 0, red: 0 };
     const byUnitMap = new Map<
       string,
       { total: number; completed: number; overdue: number } & Record<TrafficLight, number>
     >();
-    rows.forEach((row, i) => {
-      byStatus[row.status as TaskStatus] = (byStatus[row.status as TaskStatus] ?? 0) + 1;
-      const unit = byUnitMap.get(row.leadUnitId) ?? { total: 0, completed: 0, overdue: 0, green: 0, yellow: 0, red: 0 };
-      unit.total++;
-      if (DONE.includes(row.status as TaskStatus)) unit.completed++;
-      if (row.overdue) unit.overdue++;
-      unit[lights[i]!]++;
-      byUnitMap.set(row.leadUnitId, unit);
-    });
-    const done = rows.filter((r) => DONE.includes(r.status as TaskStatus)).length;
+    let total = 0;
+    let done = 0;
+    let overdue = 0;
+    for (const g of groups) {
+      const n = g._count._all;
+      const status = g.status as TaskStatus;
+      const light = (LIGHTS.includes(g.trafficLight as TrafficLight) ? g.trafficLight : 'green') as TrafficLight;
+      const completed = DONE.includes(status);
+      total += n;
+      byStatus[status] = (byStatus[status] ?? 0) + n;
+      byTrafficLight[light] += n;
+      if (completed) done += n;
+      if (g.overdue) overdue += n;
+      const unit = byUnitMap.get(g.leadUnitId) ?? { total: 0, completed: 0, overdue: 0, green: 0, yellow: 0, red: 0 };
+      unit.total += n;
+      if (completed) unit.completed += n;
+      if (g.overdue) unit.overdue += n;
+      unit[light] += n;
+      byUnitMap.set(g.leadUnitId, unit);
+    }
     const unitNames = new Map(
       (await db.unit.findMany({ where: { id: { in: [...byUnitMap.keys()] } }, select: { id: true, name: true } })).map(
         (u) => [u.id, u.name],
       ),
     );
     const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
-    const overdueRows = rows
-      .filter((r) => r.overdue)
-      .sort((a, b) => (a.deadlineDate ?? '').localeCompare(b.deadlineDate ?? '') || a.id.localeCompare(b.id))
-      // A summary, not an archive: the list links to the task list filtered to overdue for the rest.
-      .slice(0, 200);
     res.json({
       campaignId: id,
-      total: rows.length,
+      total,
       byStatus,
-      byTrafficLight: countTrafficLights(lights),
-      overdue: rows.filter((r) => r.overdue).length,
+      byTrafficLight,
+      overdue,
       completed: done,
       // Rounded to 4 places (a percentage with two decimals); 0 for an empty campaign.
-      completionRate: rate(done, rows.length),
+      completionRate: rate(done, total),
       byUnit: [...byUnitMap.entries()]
         .map(([unitId, c]) => ({
           unitId,

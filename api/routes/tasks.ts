@@ -25,7 +25,8 @@ import { resolveEvidence } from '../files/resolve';
 import { executeDecision } from '../tasks/decide';
 import { checkUnitsAndLeaders } from '../tasks/references';
 import { taskRows } from '../tasks/rows';
-import { policyOf, taskDetail, trafficLightOf } from '../tasks/view';
+import { refreshStaleLights } from '../tasks/light';
+import { taskDetail } from '../tasks/view';
 import { mayUrge, type TaskStatus } from '../../domain/task';
 import { AppError } from '../errors';
 import {
@@ -87,20 +88,16 @@ export function tasksRouter(deps: TAppDeps): Router {
       res.json({ items: await taskRows(db, rows, now), total, page: query.page, pageSize: query.pageSize });
       return;
     }
-    // The traffic light depends on the time, so it is computed for every task in scope, then filtered, then paged.
-    const rows = await db.task.findMany({ where, orderBy, include: { campaign: { select: { policy: true } } } });
-    const policies = new Map<string, ReturnType<typeof policyOf>>();
-    const filtered = rows.filter((row) => {
-      let policy = policies.get(row.campaignId);
-      if (!policy) policies.set(row.campaignId, (policy = policyOf(row.campaign)));
-      return trafficLightOf(row, policy, now) === query.trafficLight;
-    });
-    res.json({
-      items: await taskRows(db, filtered.slice(start, start + query.pageSize), now),
-      total: filtered.length,
-      page: query.page,
-      pageSize: query.pageSize,
-    });
+    // The light is a column the workflow keeps current (projected at each change and at each instant it may change
+    // by itself). Rows of the scope whose next change is already due are recomputed first (read-repair, only those
+    // rows), then the database filters, counts and pages as for any other filter.
+    await refreshStaleLights(db, where, now);
+    const lit = { AND: [where, { trafficLight: query.trafficLight }] };
+    const [total, rows] = await Promise.all([
+      db.task.count({ where: lit }),
+      db.task.findMany({ where: lit, orderBy, skip: start, take: query.pageSize }),
+    ]);
+    res.json({ items: await taskRows(db, rows, now), total, page: query.page, pageSize: query.pageSize });
   });
 
   router.get('/tasks/:id', async (req, res) => {

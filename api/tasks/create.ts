@@ -104,6 +104,8 @@ export async function createTasks(
           workflowId: taskWorkflowId(task.id),
           createdAt: new Date(assignedAt),
           updatedAt: new Date(assignedAt),
+          // Stale until the workflow projects it: a read by light recomputes it meanwhile.
+          lightChangesAt: new Date(0),
           participants: {
             create: [...new Set(task.item.participatingUnitIds ?? [])]
               .filter((unitId) => unitId !== task.item.leadUnitId)

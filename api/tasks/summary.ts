@@ -76,8 +76,32 @@ function deadlineView(deadline: TDeadline): { kind: TDeadline['kind']; date?: st
   return deadline.kind === 'long_term' ? { kind: 'long_term' } : { kind: deadline.kind, date: deadline.date };
 }
 
+/** The columns of the light the workflow projected; absent when a read did not select them. */
+export interface TStoredLight {
+  trafficLight?: string;
+  lightChangesAt?: Date | null;
+}
+
+const LIGHTS: readonly string[] = ['green', 'yellow', 'red'] satisfies TrafficLight[];
+
+/**
+ * The light of a row at `now`: the stored one while it holds (no change due before `now`, and a projected state
+ * behind it), else computed from the state, as the stored one would be once repaired.
+ */
+export function lightOf(row: TTaskRowCore & TStoredLight, policy: TCampaignPolicy, now: Date): TrafficLight {
+  const stored = row.trafficLight;
+  const fresh =
+    row.lightChangesAt !== undefined &&
+    (row.lightChangesAt === null || row.lightChangesAt.getTime() > now.getTime()) &&
+    // A row no workflow has projected yet (a child row just created) has no light of its own: its defaults say nothing.
+    !!row.stateJson &&
+    stored !== undefined &&
+    LIGHTS.includes(stored);
+  return fresh ? (stored as TrafficLight) : trafficLightOf(row, policy, now);
+}
+
 export function taskSummary(
-  row: TTaskRowCore & { measure: string; problemId: string },
+  row: TTaskRowCore & TStoredLight & { measure: string; problemId: string },
   policy: TCampaignPolicy,
   now: Date,
 ) {
@@ -93,7 +117,7 @@ export function taskSummary(
     status: row.status as TaskStatus,
     overdue: row.overdue,
     deadline: deadlineView(state.deadline),
-    trafficLight: computeTrafficLight(state, { now: now.toISOString(), policy }),
+    trafficLight: lightOf(row, policy, now),
     reopenCount: row.reopenCount,
   };
 }

@@ -1,0 +1,88 @@
+/**
+ * Read-repair of the stored traffic light. The workflow projects `Task.trafficLight` at every change and wakes at
+ * `lightChangesAt` to project it again, so a row is current while `lightChangesAt` is null (nothing time-driven
+ * left) or later than now. A row whose `lightChangesAt` has passed is stale: a timer not fired yet (a busy or
+ * stopped worker), a row migrated from before the column (set to 1970), a row created but not projected yet. Reads
+ * that filter or count by light first recompute the stale rows of their scope (only those, in bounded batches), so
+ * the filter and the counts can then be plain indexed SQL on the column.
+ */
+import type { Db, Prisma } from '../../db/client';
+import type { TCampaignPolicy } from '../../domain/policy';
+import { computeTrafficLight, nextLightChange, type TrafficLight } from '../../domain/trafficLight';
+import { policyOf, stateOf } from './summary';
+
+/** Rows read and written per round: bounds the memory (each carries its state) and the length of a transaction. */
+export const REFRESH_BATCH = 500;
+
+/** The stale rows of `where` at `now`. */
+export function staleLightWhere(where: Prisma.TaskWhereInput, now: Date): Prisma.TaskWhereInput {
+  return { AND: [where, { lightChangesAt: { lte: now } }] };
+}
+
+/** Whether a row's stored light holds at `now`. */
+export function storedLightIsCurrent(row: { lightChangesAt: Date | null }, now: Date): boolean {
+  return row.lightChangesAt === null || row.lightChangesAt.getTime() > now.getTime();
+}
+
+/**
+ * Recomputes and stores the light of every stale row in `where`, in batches of `REFRESH_BATCH` (keyset by id, so
+ * each row is read once per call). Each write is conditional on the row being unchanged since it was read (same
+ * `updatedAt`) and still stale: a projection that landed meanwhile wrote its own, newer light. Returns how many
+ * rows were refreshed.
+ */
+export async function refreshStaleLights(db: Db, where: Prisma.TaskWhereInput, now: Date): Promise<number> {
+  const policies = new Map<string, TCampaignPolicy>();
+  const nowIso = now.toISOString();
+  let refreshed = 0;
+  let after: string | undefined;
+  for (;;) {
+    const rows = await db.task.findMany({
+      where:
+        after === undefined
+          ? staleLightWhere(where, now)
+          : { AND: [staleLightWhere(where, now), { id: { gt: after } }] },
+      orderBy: { id: 'asc' },
+      take: REFRESH_BATCH,
+      select: {
+        id: true,
+        campaignId: true,
+        status: true,
+        overdue: true,
+        round: true,
+        reopenCount: true,
+        leadUnitId: true,
+        leaderId: true,
+        deadlineKind: true,
+        deadlineDate: true,
+        parentTaskId: true,
+        createdAt: true,
+        closedAt: true,
+        stateJson: true,
+        updatedAt: true,
+      },
+    });
+    if (rows.length === 0) return refreshed;
+    after = rows[rows.length - 1]!.id;
+    const missing = [...new Set(rows.map((r) => r.campaignId))].filter((id) => !policies.has(id));
+    if (missing.length > 0) {
+      const campaigns = await db.campaign.findMany({
+        where: { id: { in: missing } },
+        select: { id: true, policy: true },
+      });
+      for (const c of campaigns) policies.set(c.id, policyOf(c));
+    }
+    const writes = rows.map((row) => {
+      const state = stateOf(row);
+      const policy = policies.get(row.campaignId) ?? policyOf({ policy: null });
+      const next = nextLightChange(state, policy, nowIso);
+      const trafficLight: TrafficLight = computeTrafficLight(state, { now: nowIso, policy });
+      return db.task.updateMany({
+        where: { id: row.id, updatedAt: row.updatedAt, lightChangesAt: { lte: now } },
+        data: { trafficLight, lightChangesAt: next === null ? null : new Date(next) },
+      });
+    });
+    const results = await db.$transaction(writes);
+    refreshed += results.reduce((n, r) => n + r.count, 0);
+    if (rows.length < REFRESH_BATCH) return refreshed;
+  }
+}
