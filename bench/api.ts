@@ -1,0 +1,274 @@
+/**
+ * `npm run bench:api [-- --tasks N] [--duration S] [--seed-only --data-dir DIR]`: seeds a data directory with N tasks
+ * (at least min(N, 500) of them with live workflows, created through the API; the rest written as the workflow would
+ * have projected them, bench/api/seed.ts), starts the product on the embedded stack as `npm start` does, and prints
+ * p50/p95/p99 of decisions (10 users) and of each heavy read (c=10) beside a bare Express hello-world measured in the
+ * same run. SQLite by default; PostgreSQL with DATABASE_URL set. `--seed-only` leaves DIR for `DATA_DIR=DIR npm start`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { createDb } from '../db/client';
+import { migrateDeploy } from '../db/migrate';
+import { startDevServer } from '../devserver/src/index';
+import { periodOf } from '../domain/calendar';
+import type { Actor } from '../domain/task';
+import { seedDemo, type TDemoUser } from '../scripts/seed-demo';
+import { createTaskWorker } from '../worker';
+import { request, runLoad, type TLoadResult, type TRequestSpec } from './api/load';
+import { seedBulkTasks, type TSeedCampaign, type TSeedUnit } from './api/seed';
+import http from 'node:http';
+
+const { values: args } = parseArgs({
+  options: {
+    tasks: { type: 'string', default: '300' },
+    duration: { type: 'string', default: '10' },
+    'seed-only': { type: 'boolean', default: false },
+    'data-dir': { type: 'string' },
+    live: { type: 'string', default: '500' },
+  },
+});
+const TASKS = Number(args.tasks);
+const DURATION_MS = Number(args.duration) * 1000;
+const LIVE = Math.min(TASKS, Number(args.live));
+
+async function listen(app: express.Express): Promise<{ server: Server; port: number }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function actorOf(u: TDemoUser): Actor {
+  return { userId: u.userId, role: u.role as Actor['role'], unitId: u.unitId };
+}
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(args['data-dir'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zhenggai-bench-api-')));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const databaseUrl = process.env.DATABASE_URL ?? `file:${path.join(dataDir, 'zhenggai.db')}`;
+  const t0 = performance.now();
+  await migrateDeploy(databaseUrl);
+  const db = createDb(databaseUrl);
+  const devserver = await startDevServer({ port: 0, dbFile: path.join(dataDir, 'temporal.db') });
+  const workerConnection = await NativeConnection.connect({ address: devserver.address });
+  const worker = await createTaskWorker({ connection: workerConnection, deps: { db } });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: devserver.address });
+  const client = new Client({ connection });
+  const users = await seedDemo(db);
+  if (users.length === 0) throw new Error(`${dataDir} already holds an organisation: give an empty --data-dir`);
+  const demoFile = path.join(dataDir, 'demo-users.json');
+  fs.writeFileSync(demoFile, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
+  const by = (username: string): TDemoUser => users.find((u) => u.username === username)!;
+  const app = createApp({ db, client, limits: { maxQueuedReads: 1000 } });
+  const { server, port } = await listen(app);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  const call = async (spec: TRequestSpec): Promise<unknown> => {
+    const res = await request(port, agent, spec);
+    if (res.status >= 300) throw new Error(`${spec.method} ${spec.path}: ${res.status} ${res.body.slice(0, 300)}`);
+    return res.body ? (JSON.parse(res.body) as unknown) : undefined;
+  };
+
+  const office = by('office');
+  const province = by('leader').unitId;
+  const cityA = by('dongzhou_leader').unitId;
+  const cityB = by('xizhou_leader').unitId;
+  // 5 campaigns: three provincial (the first the biggest), one per city.
+  const campaignSpecs = [
+    { name: '省委第一巡视组反馈意见整改', unit: province, office, weight: 0.4 },
+    { name: '省委第二巡视组反馈意见整改', unit: province, office, weight: 0.2 },
+    { name: '省审计厅督察反馈整改', unit: province, office, weight: 0.15 },
+    { name: '东州市委巡察反馈整改', unit: cityA, office: by('dongzhou_office'), weight: 0.125 },
+    { name: '西州市委巡察反馈整改', unit: cityB, office: by('xizhou_office'), weight: 0.125 },
+  ];
+  const campaigns: TSeedCampaign[] = [];
+  for (const [i, c] of campaignSpecs.entries()) {
+    const { id } = (await call({
+      method: 'POST',
+      path: '/api/campaigns',
+      token: c.office.token,
+      body: {
+        name: c.name,
+        kind: i < 2 ? 'xunshi' : i === 2 ? 'ducha' : 'xuncha',
+        inspectingBody: c.name.slice(0, 8),
+        inspectedUnitId: c.unit,
+        feedbackDate: '2025-03-15',
+      },
+    })) as { id: string };
+    const unit = (staff: string, head: string, leader: string, off: TDemoUser): TSeedUnit => ({
+      leadUnitId: by(staff).unitId,
+      staff: actorOf(by(staff)),
+      head: actorOf(by(head)),
+      leaderId: by(leader).userId,
+      office: actorOf(off),
+    });
+    const units =
+      c.unit === province
+        ? [
+            unit('medical_staff', 'medical_head', 'leader', office),
+            unit('finance_staff', 'finance_head', 'leader', office),
+          ]
+        : c.unit === cityA
+          ? [unit('dongzhou_staff', 'dongzhou_head', 'dongzhou_leader', c.office)]
+          : [unit('xizhou_staff', 'xizhou_head', 'xizhou_leader', c.office)];
+    campaigns.push({ id, weight: c.weight, units });
+  }
+
+  // Live tasks through the API (their workflows run), in the biggest campaign, on the two provincial departments.
+  const liveTasks: { id: string; staff: TDemoUser }[] = [];
+  const tLive = performance.now();
+  for (let done = 0; done < LIVE; done += 100) {
+    const n = Math.min(100, LIVE - done);
+    const staffs = Array.from({ length: n }, (_, i) => by((done + i) % 2 === 0 ? 'medical_staff' : 'finance_staff'));
+    const res = (await call({
+      method: 'POST',
+      path: `/api/campaigns/${campaigns[0]!.id}/tasks`,
+      token: office.token,
+      body: {
+        tasks: staffs.map((s, i) => ({
+          problem: { category: '巡视整改', title: `在办问题 第${done + i + 1}项` },
+          measure: '建立整改台账，逐项销号',
+          leadUnitId: s.unitId,
+          leaderId: by('leader').userId,
+          deadline: '2027年6月30日前完成',
+        })),
+      },
+    })) as { tasks: { id: string }[] };
+    res.tasks.forEach((t, i) => liveTasks.push({ id: t.id, staff: staffs[i]! }));
+  }
+  const liveSeconds = (performance.now() - tLive) / 1000;
+  console.log(`[bench:api] ${LIVE} live tasks created through the API in ${liveSeconds.toFixed(1)} s`);
+
+  const bulk = TASKS - LIVE;
+  const tBulk = performance.now();
+  await seedBulkTasks({
+    db,
+    campaigns,
+    tasks: bulk,
+    now: new Date(),
+    notifyUserIds: [office.userId, by('leader').userId, by('medical_staff').userId],
+    onProgress: (n) => {
+      if (n % 10_000 === 0) console.log(`[bench:api]   ${n} / ${bulk} bulk tasks`);
+    },
+  });
+  console.log(`[bench:api] ${bulk} bulk tasks written in ${((performance.now() - tBulk) / 1000).toFixed(1)} s`);
+  const seededSeconds = (performance.now() - t0) / 1000;
+
+  const stop = async (): Promise<void> => {
+    agent.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    worker.shutdown();
+    await running;
+    await workerConnection.close();
+    await connection.close();
+    await devserver.stop();
+    await db.$disconnect();
+  };
+
+  if (args['seed-only']) {
+    await stop();
+    console.log(`[bench:api] seeded ${TASKS} tasks (${LIVE} live) in ${seededSeconds.toFixed(1)} s: ${dataDir}`);
+    console.log(`[bench:api] serve it with: DATA_DIR=${dataDir} npm start`);
+    return;
+  }
+
+  // ---- measurements ----
+  const load = { concurrency: 10, durationMs: DURATION_MS, maxRequests: 100_000 };
+  const results: TLoadResult[] = [];
+  const hello = express();
+  hello.get('/hello', (_req, res) => {
+    res.json({ hello: 'world' });
+  });
+  const baselineServer = await listen(hello);
+  const baseline = await runLoad('hello-world (bare Express)', baselineServer.port, load, () => ({
+    method: 'GET',
+    path: '/hello',
+    token: 'x',
+  }));
+  baselineServer.server.close();
+  results.push(baseline);
+
+  // Decisions: 10 users, each on its own live tasks: acknowledge, report, review accept.
+  const period = periodOf(new Date().toISOString());
+  const perUser = Math.floor(liveTasks.length / 10);
+  const decisions = await runLoad('decisions (ack/report/review), 10 users', port, load, (loop, i) => {
+    const task = liveTasks[loop * perUser + Math.floor(i / 3)];
+    if (!task || Math.floor(i / 3) >= perUser) return null;
+    const base = `/api/tasks/${task.id}`;
+    if (i % 3 === 0) return { method: 'POST', path: `${base}/acknowledge`, token: task.staff.token, body: {} };
+    if (i % 3 === 1)
+      return {
+        method: 'POST',
+        path: `${base}/reports`,
+        token: task.staff.token,
+        body: { period, progress: '已建立整改台账' },
+      };
+    return {
+      method: 'POST',
+      path: `${base}/reports/${period}/review`,
+      token: office.token,
+      body: { decision: 'accept' },
+    };
+  });
+  results.push(decisions);
+
+  const biggest = campaigns[0]!.id;
+  const sample = await db.task.findMany({ select: { id: true }, take: 200, orderBy: { createdAt: 'desc' } });
+  const reads: [string, (i: number) => TRequestSpec][] = [
+    ['list (office, page 1 of 20)', () => ({ method: 'GET', path: '/api/tasks?pageSize=20', token: office.token })],
+    [
+      'list trafficLight=red',
+      () => ({ method: 'GET', path: '/api/tasks?trafficLight=red&pageSize=20', token: office.token }),
+    ],
+    [
+      'stats of the biggest campaign',
+      () => ({ method: 'GET', path: `/api/campaigns/${biggest}/stats`, token: office.token }),
+    ],
+    ['detail', (i) => ({ method: 'GET', path: `/api/tasks/${sample[i % sample.length]!.id}`, token: office.token })],
+    ['inbox office', () => ({ method: 'GET', path: '/api/inbox', token: office.token })],
+    ['inbox leader', () => ({ method: 'GET', path: '/api/inbox', token: by('leader').token })],
+    ['inbox staff', () => ({ method: 'GET', path: '/api/inbox', token: by('medical_staff').token })],
+  ];
+  for (const [name, spec] of reads) {
+    let n = 0;
+    results.push(await runLoad(`${name}, c=10`, port, load, () => spec(n++)));
+  }
+
+  await stop();
+  const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
+  console.log('');
+  console.log(
+    `bench:api — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}, ${databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL'}`,
+  );
+  console.log(
+    `${TASKS} tasks (${LIVE} live), seeded in ${seededSeconds.toFixed(1)} s; ${DURATION_MS / 1000} s per measure`,
+  );
+  console.log('');
+  console.log('| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    console.log(
+      `| ${r.name} | ${r.count} | ${r.errors} | ${r.perSecond.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ` +
+        `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} |`,
+    );
+  }
+  if (!args['data-dir']) fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error('[bench:api] failed:', err);
+    process.exit(1);
+  },
+);
