@@ -26,8 +26,8 @@ export function storedLightIsCurrent(row: { lightChangesAt: Date | null }, now: 
 
 /**
  * Recomputes and stores the light of every stale row in `where`, in batches of `REFRESH_BATCH` (keyset by id, so
- * each row is read once per call). Each write is conditional on the row being unchanged since it was read (same
- * `updatedAt`) and still stale: a projection that landed meanwhile wrote its own, newer light. Returns how many
+ * each row is read once per call). Each write is conditional on the row being still stale and not projected since it
+ * was read: a projection that landed meanwhile wrote its own, newer light. Returns how many
  * rows were refreshed.
  */
 export async function refreshStaleLights(db: Db, where: Prisma.TaskWhereInput, now: Date): Promise<number> {
@@ -71,17 +71,30 @@ export async function refreshStaleLights(db: Db, where: Prisma.TaskWhereInput, n
       });
       for (const c of campaigns) policies.set(c.id, policyOf(c));
     }
-    const writes = rows.map((row) => {
+    // Rows that get the same light and the same next change are written by one statement: a batch of migrated or
+    // long-unvisited rows mostly shares a few (deadline windows and report due dates fall on the same instants).
+    const groups = new Map<string, { light: TrafficLight; next: string | null; ids: string[]; maxUpdatedAt: number }>();
+    for (const row of rows) {
       const state = stateOf(row);
       const policy = policies.get(row.campaignId) ?? policyOf({ policy: null });
       const next = nextLightChange(state, policy, nowIso);
-      const trafficLight: TrafficLight = computeTrafficLight(state, { now: nowIso, policy });
-      return db.task.updateMany({
-        where: { id: row.id, updatedAt: row.updatedAt, lightChangesAt: { lte: now } },
-        data: { trafficLight, lightChangesAt: next === null ? null : new Date(next) },
-      });
-    });
-    const results = await db.$transaction(writes);
+      const light = computeTrafficLight(state, { now: nowIso, policy });
+      const key = `${light}|${next ?? ''}`;
+      const group = groups.get(key) ?? { light, next, ids: [], maxUpdatedAt: 0 };
+      group.ids.push(row.id);
+      group.maxUpdatedAt = Math.max(group.maxUpdatedAt, row.updatedAt.getTime());
+      groups.set(key, group);
+    }
+    const results = await db.$transaction(
+      [...groups.values()].map((g) =>
+        db.task.updateMany({
+          // Still stale and not projected since it was read (a projection moves `updatedAt` to its event's instant
+          // and writes a light due to change later): a newer light is never overwritten by this older one.
+          where: { id: { in: g.ids }, lightChangesAt: { lte: now }, updatedAt: { lte: new Date(g.maxUpdatedAt) } },
+          data: { trafficLight: g.light, lightChangesAt: g.next === null ? null : new Date(g.next) },
+        }),
+      ),
+    );
     refreshed += results.reduce((n, r) => n + r.count, 0);
     if (rows.length < REFRESH_BATCH) return refreshed;
   }
