@@ -63,10 +63,12 @@ async function main(): Promise<void> {
   const running = worker.run();
   const connection = await Connection.connect({ address: devserver.address });
   const client = new Client({ connection });
-  const users = await seedDemo(db);
-  if (users.length === 0) throw new Error(`${dataDir} already holds an organisation: give an empty --data-dir`);
+  const fresh = await seedDemo(db);
+  // A directory seeded before (`--seed-only`): measure it as it is.
+  const reuse = fresh.length === 0;
   const demoFile = path.join(dataDir, 'demo-users.json');
-  fs.writeFileSync(demoFile, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
+  if (!reuse) fs.writeFileSync(demoFile, JSON.stringify(fresh, null, 2) + '\n', { mode: 0o600 });
+  const users = reuse ? (JSON.parse(fs.readFileSync(demoFile, 'utf8')) as TDemoUser[]) : fresh;
   const by = (username: string): TDemoUser => users.find((u) => u.username === username)!;
   const app = createApp({ db, client, limits: { maxQueuedReads: 1000 } });
   const { server, port } = await listen(app);
@@ -78,88 +80,108 @@ async function main(): Promise<void> {
   };
 
   const office = by('office');
-  const province = by('leader').unitId;
-  const cityA = by('dongzhou_leader').unitId;
-  const cityB = by('xizhou_leader').unitId;
-  // 5 campaigns: three provincial (the first the biggest), one per city.
-  const campaignSpecs = [
-    { name: '省委第一巡视组反馈意见整改', unit: province, office, weight: 0.4 },
-    { name: '省委第二巡视组反馈意见整改', unit: province, office, weight: 0.2 },
-    { name: '省审计厅督察反馈整改', unit: province, office, weight: 0.15 },
-    { name: '东州市委巡察反馈整改', unit: cityA, office: by('dongzhou_office'), weight: 0.125 },
-    { name: '西州市委巡察反馈整改', unit: cityB, office: by('xizhou_office'), weight: 0.125 },
-  ];
-  const campaigns: TSeedCampaign[] = [];
-  for (const [i, c] of campaignSpecs.entries()) {
-    const { id } = (await call({
-      method: 'POST',
-      path: '/api/campaigns',
-      token: c.office.token,
-      body: {
-        name: c.name,
-        kind: i < 2 ? 'xunshi' : i === 2 ? 'ducha' : 'xuncha',
-        inspectingBody: c.name.slice(0, 8),
-        inspectedUnitId: c.unit,
-        feedbackDate: '2025-03-15',
+  let campaignIds: string[];
+  let liveTasks: { id: string; staff: TDemoUser }[] = [];
+  let taskCount = TASKS;
+  if (reuse) {
+    campaignIds = (await db.campaign.findMany({ orderBy: { createdAt: 'asc' }, select: { id: true } })).map(
+      (c) => c.id,
+    );
+    const staffOf = (unitId: string) => users.find((u) => u.role === 'unit_staff' && u.unitId === unitId)!;
+    liveTasks = (
+      await db.task.findMany({
+        where: { status: 'ASSIGNED', problem: { title: { startsWith: '在办问题' } } },
+        select: { id: true, leadUnitId: true },
+      })
+    ).map((t) => ({ id: t.id, staff: staffOf(t.leadUnitId) }));
+    taskCount = await db.task.count();
+    console.log(
+      `[bench:api] reusing ${dataDir}: ${taskCount} tasks, ${liveTasks.length} live and still unacknowledged`,
+    );
+  } else {
+    const province = by('leader').unitId;
+    const cityA = by('dongzhou_leader').unitId;
+    const cityB = by('xizhou_leader').unitId;
+    // 5 campaigns: three provincial (the first the biggest), one per city.
+    const campaignSpecs = [
+      { name: '省委第一巡视组反馈意见整改', unit: province, office, weight: 0.4 },
+      { name: '省委第二巡视组反馈意见整改', unit: province, office, weight: 0.2 },
+      { name: '省审计厅督察反馈整改', unit: province, office, weight: 0.15 },
+      { name: '东州市委巡察反馈整改', unit: cityA, office: by('dongzhou_office'), weight: 0.125 },
+      { name: '西州市委巡察反馈整改', unit: cityB, office: by('xizhou_office'), weight: 0.125 },
+    ];
+    const campaigns: TSeedCampaign[] = [];
+    for (const [i, c] of campaignSpecs.entries()) {
+      const { id } = (await call({
+        method: 'POST',
+        path: '/api/campaigns',
+        token: c.office.token,
+        body: {
+          name: c.name,
+          kind: i < 2 ? 'xunshi' : i === 2 ? 'ducha' : 'xuncha',
+          inspectingBody: c.name.slice(0, 8),
+          inspectedUnitId: c.unit,
+          feedbackDate: '2025-03-15',
+        },
+      })) as { id: string };
+      const unit = (staff: string, head: string, leader: string, off: TDemoUser): TSeedUnit => ({
+        leadUnitId: by(staff).unitId,
+        staff: actorOf(by(staff)),
+        head: actorOf(by(head)),
+        leaderId: by(leader).userId,
+        office: actorOf(off),
+      });
+      const units =
+        c.unit === province
+          ? [
+              unit('medical_staff', 'medical_head', 'leader', office),
+              unit('finance_staff', 'finance_head', 'leader', office),
+            ]
+          : c.unit === cityA
+            ? [unit('dongzhou_staff', 'dongzhou_head', 'dongzhou_leader', c.office)]
+            : [unit('xizhou_staff', 'xizhou_head', 'xizhou_leader', c.office)];
+      campaigns.push({ id, weight: c.weight, units });
+    }
+
+    // Live tasks through the API (their workflows run), in the biggest campaign, on the two provincial departments.
+    const tLive = performance.now();
+    for (let done = 0; done < LIVE; done += 100) {
+      const n = Math.min(100, LIVE - done);
+      const staffs = Array.from({ length: n }, (_, i) => by((done + i) % 2 === 0 ? 'medical_staff' : 'finance_staff'));
+      const res = (await call({
+        method: 'POST',
+        path: `/api/campaigns/${campaigns[0]!.id}/tasks`,
+        token: office.token,
+        body: {
+          tasks: staffs.map((s, i) => ({
+            problem: { category: '巡视整改', title: `在办问题 第${done + i + 1}项` },
+            measure: '建立整改台账，逐项销号',
+            leadUnitId: s.unitId,
+            leaderId: by('leader').userId,
+            deadline: '2027年6月30日前完成',
+          })),
+        },
+      })) as { tasks: { id: string }[] };
+      res.tasks.forEach((t, i) => liveTasks.push({ id: t.id, staff: staffs[i]! }));
+    }
+    const liveSeconds = (performance.now() - tLive) / 1000;
+    console.log(`[bench:api] ${LIVE} live tasks created through the API in ${liveSeconds.toFixed(1)} s`);
+
+    const bulk = TASKS - LIVE;
+    const tBulk = performance.now();
+    await seedBulkTasks({
+      db,
+      campaigns,
+      tasks: bulk,
+      now: new Date(),
+      notifyUserIds: [office.userId, by('leader').userId, by('medical_staff').userId],
+      onProgress: (n) => {
+        if (n % 10_000 === 0) console.log(`[bench:api]   ${n} / ${bulk} bulk tasks`);
       },
-    })) as { id: string };
-    const unit = (staff: string, head: string, leader: string, off: TDemoUser): TSeedUnit => ({
-      leadUnitId: by(staff).unitId,
-      staff: actorOf(by(staff)),
-      head: actorOf(by(head)),
-      leaderId: by(leader).userId,
-      office: actorOf(off),
     });
-    const units =
-      c.unit === province
-        ? [
-            unit('medical_staff', 'medical_head', 'leader', office),
-            unit('finance_staff', 'finance_head', 'leader', office),
-          ]
-        : c.unit === cityA
-          ? [unit('dongzhou_staff', 'dongzhou_head', 'dongzhou_leader', c.office)]
-          : [unit('xizhou_staff', 'xizhou_head', 'xizhou_leader', c.office)];
-    campaigns.push({ id, weight: c.weight, units });
+    console.log(`[bench:api] ${bulk} bulk tasks written in ${((performance.now() - tBulk) / 1000).toFixed(1)} s`);
+    campaignIds = campaigns.map((c) => c.id);
   }
-
-  // Live tasks through the API (their workflows run), in the biggest campaign, on the two provincial departments.
-  const liveTasks: { id: string; staff: TDemoUser }[] = [];
-  const tLive = performance.now();
-  for (let done = 0; done < LIVE; done += 100) {
-    const n = Math.min(100, LIVE - done);
-    const staffs = Array.from({ length: n }, (_, i) => by((done + i) % 2 === 0 ? 'medical_staff' : 'finance_staff'));
-    const res = (await call({
-      method: 'POST',
-      path: `/api/campaigns/${campaigns[0]!.id}/tasks`,
-      token: office.token,
-      body: {
-        tasks: staffs.map((s, i) => ({
-          problem: { category: '巡视整改', title: `在办问题 第${done + i + 1}项` },
-          measure: '建立整改台账，逐项销号',
-          leadUnitId: s.unitId,
-          leaderId: by('leader').userId,
-          deadline: '2027年6月30日前完成',
-        })),
-      },
-    })) as { tasks: { id: string }[] };
-    res.tasks.forEach((t, i) => liveTasks.push({ id: t.id, staff: staffs[i]! }));
-  }
-  const liveSeconds = (performance.now() - tLive) / 1000;
-  console.log(`[bench:api] ${LIVE} live tasks created through the API in ${liveSeconds.toFixed(1)} s`);
-
-  const bulk = TASKS - LIVE;
-  const tBulk = performance.now();
-  await seedBulkTasks({
-    db,
-    campaigns,
-    tasks: bulk,
-    now: new Date(),
-    notifyUserIds: [office.userId, by('leader').userId, by('medical_staff').userId],
-    onProgress: (n) => {
-      if (n % 10_000 === 0) console.log(`[bench:api]   ${n} / ${bulk} bulk tasks`);
-    },
-  });
-  console.log(`[bench:api] ${bulk} bulk tasks written in ${((performance.now() - tBulk) / 1000).toFixed(1)} s`);
   const seededSeconds = (performance.now() - t0) / 1000;
 
   const stop = async (): Promise<void> => {
@@ -221,7 +243,7 @@ async function main(): Promise<void> {
   });
   results.push(decisions);
 
-  const biggest = campaigns[0]!.id;
+  const biggest = campaignIds[0]!;
   const sample = await db.task.findMany({ select: { id: true }, take: 200, orderBy: { createdAt: 'desc' } });
   const reads: [string, (i: number) => TRequestSpec][] = [
     ['list (office, page 1 of 20)', () => ({ method: 'GET', path: '/api/tasks?pageSize=20', token: office.token })],
@@ -251,7 +273,7 @@ async function main(): Promise<void> {
       `${(os.totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}, ${databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL'}`,
   );
   console.log(
-    `${TASKS} tasks (${LIVE} live), seeded in ${seededSeconds.toFixed(1)} s; ${DURATION_MS / 1000} s per measure`,
+    `${taskCount} tasks (${liveTasks.length} live for decisions), ${reuse ? 'reused' : `seeded in ${seededSeconds.toFixed(1)} s`}; ${DURATION_MS / 1000} s per measure`,
   );
   console.log('');
   console.log('| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline |');

@@ -129,7 +129,7 @@ export interface TBulkSeedOptions {
   tasks: number;
   now: Date;
   seed?: number;
-  /** Rows per createMany; the transaction holds one chunk of every table. */
+  /** Tasks per chunk (default 250); one transaction writes a chunk's rows of every table. */
   chunk?: number;
   /** Users who receive notifications (office, leader, staff of the demo), unread for a third. */
   notifyUserIds: string[];
@@ -139,7 +139,7 @@ export interface TBulkSeedOptions {
 export async function seedBulkTasks(options: TBulkSeedOptions): Promise<void> {
   const { db, campaigns, now, notifyUserIds } = options;
   const rand = prng(options.seed ?? 42);
-  const chunk = options.chunk ?? 1000;
+  const chunk = options.chunk ?? 250;
   const nowMs = now.getTime();
   const totalWeight = campaigns.reduce((s, c) => s + c.weight, 0);
 
@@ -266,5 +266,8 @@ export async function seedBulkTasks(options: TBulkSeedOptions): Promise<void> {
       if (notifications.length) await tx.notification.createMany({ data: notifications });
     });
     options.onProgress?.(done + n);
+    // Building and writing a chunk is synchronous work (the domain, better-sqlite3): let the event loop breathe
+    // between chunks, or the embedded dev server sharing it misses its gRPC keep-alives.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
