@@ -72,6 +72,8 @@ export function createChildTasksActivity({ db }: ActivityDeps) {
               deadlineText: parent.deadlineText,
               deadlineDate: parent.deadlineDate,
               status: 'ASSIGNED',
+              // Stale until the child's workflow projects it: reads recompute its light rather than trust the default.
+              lightChangesAt: new Date(0),
               workflowId: taskWorkflowId(id),
               createdAt: new Date(input.at),
               updatedAt: new Date(input.at),
