@@ -35,6 +35,19 @@ const GROUPS = {
 } as const satisfies Record<string, readonly PendingActionKind[]>;
 type TGroup = keyof typeof GROUPS;
 
+/**
+ * The roles that can hold each group's actions (domain/task/signOff.ts `signersFor`: the unit's staff acknowledges
+ * and reports, the office reviews and judges look-backs, the office or the lead leader decides extensions; a
+ * sign-off level may name any role). A group no row of the caller's role can be in is not queried: the index is on
+ * (role, unitId) without the action, so an empty group would otherwise read every row of the caller's unit.
+ */
+const GROUP_ROLES: Record<TGroup, readonly string[] | 'any'> = {
+  reportsDue: ['unit_staff'],
+  reviews: ['office'],
+  signOffs: 'any',
+  other: ['office', 'leader'],
+};
+
 export interface TPendingInbox {
   reportsDue: TInboxItem[];
   reviews: TInboxItem[];
@@ -44,44 +57,94 @@ export interface TPendingInbox {
   truncated?: true;
 }
 
+type TRow = Awaited<ReturnType<Db['taskPendingAction']['findMany']>>[number];
+
 /**
- * The rows waiting on `actor`: held by their role (and unit, and user, where the row names them) on a task in their
- * read scope, or by them as a deputy (any task: a delegation reaches beyond read scope); never an application of
- * their own. Deputy rows are excluded from the first branch, so a deputy's row always goes through the date check.
+ * The rows waiting on `actor`, by indexed queries each cut at the cap (two per group, one for deputies):
+ * - held by their unit: `role = ? AND unitId = ?` (index (role, unitId)), the row's user, if any, being them;
+ * - held by them by name (a leader's level, a leader's extension step): `userId = ?` (index userId), no unit;
+ * - as a deputy: `userId = ?` with `deputyForUserId` set (one query for all groups: a handful of rows).
+ * Every row the projection writes names a unit or a user (every sign-off scope binds one), so these cover
+ * "role = mine AND (unit null or mine) AND (user null or me)". Held rows must be on a task in the caller's read
+ * scope (the join runs only on the rows read, not on the caller's tasks); deputy rows are not (a delegation reaches
+ * beyond read scope) but are checked against the delegation's dates below. Never an application of their own.
+ *
+ * Ordered by the index's own columns: the database walks the index and stops at the cap instead of sorting every
+ * match (sorting by anything else sorted tens of thousands of rows for a province office: 150–450 ms at 10⁵ tasks).
+ * Within one key an index keeps rows in insertion order, so a cut list keeps the rows projected longest ago.
  */
-function waitingOn(actor: TApiActor, scopeWhere: Prisma.TaskWhereInput | null): Prisma.TaskPendingActionWhereInput {
-  const held: Prisma.TaskPendingActionWhereInput = {
-    role: actor.role,
-    deputyForUserId: null,
-    AND: [{ OR: [{ unitId: null }, { unitId: actor.unitId }] }, { OR: [{ userId: null }, { userId: actor.userId }] }],
-    ...(scopeWhere ? { task: scopeWhere } : {}),
+async function rowsWaitingOn(
+  db: Db,
+  actor: TApiActor,
+  scopeWhere: Prisma.TaskWhereInput | null,
+): Promise<{ groups: TRow[][]; cut: boolean }> {
+  const notMine: Prisma.TaskPendingActionWhereInput = {
+    // `<>` alone drops NULLs in SQL: rows without an applicant must stay.
+    OR: [{ excludedUserId: null }, { excludedUserId: { not: actor.userId } }],
   };
-  return {
-    AND: [
-      { OR: [held, { userId: actor.userId, deputyForUserId: { not: null } }] },
-      // `<>` alone drops NULLs in SQL: rows without an applicant must stay.
-      { OR: [{ excludedUserId: null }, { excludedUserId: { not: actor.userId } }] },
-    ],
-  };
+  const inScope = scopeWhere ? { task: scopeWhere } : {};
+  const take = INBOX_GROUP_CAP + 1;
+  const groupNames = Object.keys(GROUPS) as TGroup[];
+  const [held, deputy] = await Promise.all([
+    Promise.all(
+      groupNames.map(async (group): Promise<readonly [TRow[], TRow[]]> => {
+        const roles = GROUP_ROLES[group];
+        if (roles !== 'any' && !roles.includes(actor.role)) return [[], []];
+        const action = { in: [...GROUPS[group]] };
+        const [byUnit, byName] = await Promise.all([
+          db.taskPendingAction.findMany({
+            where: {
+              role: actor.role,
+              unitId: actor.unitId,
+              deputyForUserId: null,
+              action,
+              AND: [{ OR: [{ userId: null }, { userId: actor.userId }] }, notMine],
+              ...inScope,
+            },
+            orderBy: [{ role: 'asc' }, { unitId: 'asc' }],
+            take,
+          }),
+          db.taskPendingAction.findMany({
+            where: {
+              userId: actor.userId,
+              role: actor.role,
+              unitId: null,
+              deputyForUserId: null,
+              action,
+              ...notMine,
+              ...inScope,
+            },
+            orderBy: { userId: 'asc' },
+            take,
+          }),
+        ]);
+        return [byUnit, byName] as const;
+      }),
+    ),
+    db.taskPendingAction.findMany({
+      where: { userId: actor.userId, deputyForUserId: { not: null }, ...notMine },
+      orderBy: { userId: 'asc' },
+      take: take * groupNames.length,
+    }),
+  ]);
+  const cut =
+    held.some(([a, b]) => a.length === take || b.length === take) || deputy.length === take * groupNames.length;
+  const groups = groupNames.map((group, i) => {
+    const actions: readonly string[] = GROUPS[group];
+    return [...held[i]![0], ...held[i]![1], ...deputy.filter((r) => actions.includes(r.action))];
+  });
+  return { groups, cut };
 }
 
 export async function pendingFor(db: Db, actor: TApiActor, now: Date): Promise<TPendingInbox> {
   const nowIso = now.toISOString();
   const scope = await scopeOf(db, actor);
-  const where = waitingOn(actor, scope.all ? null : (taskScopeWhere(scope) as Prisma.TaskWhereInput));
-  const groupNames = Object.keys(GROUPS) as TGroup[];
-  // One indexed query per group, each cut at the cap (+1 to know there were more), oldest task first as before.
-  const perGroup = await Promise.all(
-    groupNames.map((group) =>
-      db.taskPendingAction.findMany({
-        where: { AND: [where, { action: { in: [...GROUPS[group]] } }] },
-        orderBy: [{ task: { createdAt: 'asc' } }, { taskId: 'asc' }, { period: 'asc' }, { level: 'asc' }],
-        take: INBOX_GROUP_CAP + 1,
-      }),
-    ),
+  const { groups: kept, cut } = await rowsWaitingOn(
+    db,
+    actor,
+    scope.all ? null : (taskScopeWhere(scope) as Prisma.TaskWhereInput),
   );
-  const truncated = perGroup.some((rows) => rows.length > INBOX_GROUP_CAP);
-  const kept = perGroup.map((rows) => rows.slice(0, INBOX_GROUP_CAP));
+  const groupNames = Object.keys(GROUPS) as TGroup[];
 
   // Deputy rows hold for every delegation of the level: keep those whose delegation is valid today (Shanghai date).
   const deputyRows = kept.flat().filter((r) => r.deputyForUserId !== null);
@@ -114,6 +177,8 @@ export async function pendingFor(db: Db, actor: TApiActor, now: Date): Promise<T
       return true;
     });
   });
+  const truncated = cut || shown.some((rows) => rows.length > INBOX_GROUP_CAP);
+  shown.forEach((rows, i) => (shown[i] = rows.slice(0, INBOX_GROUP_CAP)));
 
   const taskIds = [...new Set(shown.flat().map((r) => r.taskId))];
   const tasks = taskIds.length > 0 ? await db.task.findMany({ where: { id: { in: taskIds } } }) : [];
@@ -133,9 +198,17 @@ export async function pendingFor(db: Db, actor: TApiActor, now: Date): Promise<T
       return [task.id, base] as const;
     }),
   );
+  // Shown oldest task first, then by period and level, as the inbox always listed them: the cut was made above, on
+  // the index's order; this sorts only what is answered.
+  const createdAt = new Map(tasks.map((t) => [t.id, t.createdAt.getTime()]));
+  const byTaskAge = (a: TRow, b: TRow) =>
+    (createdAt.get(a.taskId) ?? 0) - (createdAt.get(b.taskId) ?? 0) ||
+    a.taskId.localeCompare(b.taskId) ||
+    (a.period ?? '').localeCompare(b.period ?? '') ||
+    (a.level ?? 0) - (b.level ?? 0);
   const answer: TPendingInbox = { reportsDue: [], reviews: [], signOffs: [], other: [] };
   groupNames.forEach((group, i) => {
-    for (const r of shown[i]!) {
+    for (const r of [...shown[i]!].sort(byTaskAge)) {
       const base = bases.get(r.taskId);
       if (!base) continue;
       const item: TInboxItem = { ...base, action: r.action as PendingActionKind };
