@@ -141,6 +141,7 @@ export function requestDeadline(limits: Pick<TApiLimits, 'requestTimeoutMs'>): R
       timer = setTimeout(() => {
         timer = undefined;
         if (res.headersSent || res.writableEnded) return;
+        // In this order: Node's end() calls this.writeHead(), which must still pass through.
         writeUnavailable(res, retryAfter, raw);
         guard.timedOut = true;
         guard.capAfter(limits.requestTimeoutMs);
