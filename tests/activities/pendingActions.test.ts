@@ -2,22 +2,28 @@
  * "Waiting on whom" rows: what the projection writes for a task's state (holders, deputies, the next report owed),
  * that each projection rewrites them, and the one-time backfill for databases projected before the table existed.
  */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import Database from 'better-sqlite3';
 import { createActivities } from '../../activities';
 import { backfillPendingActions, pendingActionRows } from '../../activities/pendingActions';
+import type { TApiActor } from '../../api/auth';
+import { pendingFor } from '../../api/inbox/pending';
 import type { Db } from '../../db/client';
 import { dueInstant } from '../../domain/calendar';
 import { ZCampaignPolicy } from '../../domain/policy';
 import { applyCommand, initialState, type TaskCommand, type TaskEvent, type TaskState } from '../../domain/task';
-import { createTestDb } from '../helpers/db';
+import { PrismaClient } from '../../prisma/generated/sqlite/client';
+import { createTestDb, testProvider } from '../helpers/db';
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 
 let db: Db;
+let url: string;
 let cleanup: () => Promise<void>;
 let org: TOrg;
 
 beforeAll(async () => {
-  ({ db, cleanup } = await createTestDb());
+  ({ db, url, cleanup } = await createTestDb());
   org = await createOrg(db);
 });
 
@@ -202,5 +208,58 @@ describe('the projection and the backfill', () => {
     const count = await db.taskPendingAction.count();
     expect(await backfillPendingActions(db, { log: () => undefined })).toEqual({ tasks: 0, rows: 0 });
     expect(await db.taskPendingAction.count()).toBe(count);
+  });
+});
+
+// The plan depends on the provider; SQLite is the embedded default and the one whose planner is checked here.
+(testProvider() === 'sqlite' ? describe : describe.skip)('the inbox query plans', () => {
+  it('When any caller reads the inbox, then no statement scans TaskPendingAction or Task', async () => {
+    // Some rows of every kind, so the planner sees a table with content.
+    for (let i = 0; i < 3; i++) {
+      const { input, state: s0 } = await newTask();
+      const { events, state } = run(s0, [
+        { type: 'assign' },
+        { type: 'submitReport', actor: org.staffA, period: '2026-03', progress: '进展', reportId: `r${i}` },
+      ]);
+      const env = new MockActivityEnvironment();
+      await env.run(createActivities({ db }).projectTaskEvents, {
+        taskId: input.taskId,
+        workflowId: `task-${input.taskId}`,
+        firstSeq: 0,
+        events,
+        state,
+      });
+    }
+    const logged = new PrismaClient({
+      adapter: new PrismaBetterSqlite3({ url }),
+      log: [{ emit: 'event', level: 'query' }],
+    });
+    const statements: { sql: string; params: unknown[] }[] = [];
+    logged.$on('query', (e) => statements.push({ sql: e.query, params: JSON.parse(e.params) as unknown[] }));
+    const sqlite = new Database(url.slice('file:'.length), { readonly: true });
+    try {
+      for (const actor of [org.office, org.staffA, org.headA, org.leader, org.supervisor, org.deputyLeader]) {
+        statements.length = 0;
+        const box = await pendingFor(logged as unknown as Db, actor as TApiActor, new Date(NOW));
+        if (actor === org.office) expect(box.reviews.length).toBeGreaterThanOrEqual(3);
+        const reads = statements.filter((s) => /TaskPendingAction|`Task`/.test(s.sql));
+        expect(reads.length).toBeGreaterThan(0);
+        for (const { sql, params } of reads) {
+          const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(params as never[])) as { detail: string }[])
+            .map((r) => r.detail)
+            .join('; ');
+          // Every table reached by an index (SEARCH), none read whole (SCAN).
+          expect({ sql: sql.slice(0, 160), plan }).toEqual({
+            sql: sql.slice(0, 160),
+            plan: expect.not.stringMatching(/\bSCAN (?!CONSTANT ROW)/),
+          });
+          // No sort of every match either: the cut is made by walking an index.
+          if (/FROM `main`.`TaskPendingAction`/.test(sql)) expect(plan).not.toMatch(/TEMP B-TREE/);
+        }
+      }
+    } finally {
+      sqlite.close();
+      await logged.$disconnect();
+    }
   });
 });
