@@ -219,7 +219,13 @@ describe('the projection and the backfill', () => {
       const { input, state: s0 } = await newTask();
       const { events, state } = run(s0, [
         { type: 'assign' },
-        { type: 'submitReport', actor: org.staffA, period: '2026-03', progress: '进展', reportId: `plan-${input.taskId}` },
+        {
+          type: 'submitReport',
+          actor: org.staffA,
+          period: '2026-03',
+          progress: '进展',
+          reportId: `plan-${input.taskId}`,
+        },
       ]);
       const env = new MockActivityEnvironment();
       await env.run(createActivities({ db }).projectTaskEvents, {
