@@ -170,6 +170,8 @@ export interface TInbox {
   signOffs: TInboxItem[];
   other: TInboxItem[];
   notifications: TNotification[];
+  /** Set when a group held more than the server lists at once (200). */
+  truncated?: boolean;
 }
 
 export interface TCampaign {

@@ -47,6 +47,14 @@ export default function InboxPage() {
         我的待办
       </Typography.Title>
       {inbox.isError ? <Alert type="error" showIcon title={errorMessage(inbox.error)} /> : null}
+      {inbox.data?.truncated ? (
+        <Alert
+          type="info"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title="待办较多，每类只列出前 200 项；请在“任务”中按状态或灯色筛选查看全部。"
+        />
+      ) : null}
       <Row gutter={[16, 16]}>
         {GROUPS.map((g) => {
           const items = inbox.data?.[g.key] ?? [];
