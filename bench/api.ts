@@ -15,7 +15,7 @@ import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
-import { createDb } from '../db/client';
+import { createDb, redactUrl } from '../db/client';
 import { migrateDeploy } from '../db/migrate';
 import { startDevServer } from '../devserver/src/index';
 import { periodOf } from '../domain/calendar';
@@ -199,7 +199,8 @@ async function main(): Promise<void> {
   if (args['seed-only']) {
     await stop();
     console.log(`[bench:api] seeded ${TASKS} tasks (${LIVE} live) in ${seededSeconds.toFixed(1)} s: ${dataDir}`);
-    console.log(`[bench:api] serve it with: DATA_DIR=${dataDir} npm start`);
+    const dbEnv = process.env.DATABASE_URL ? `DATABASE_URL=${redactUrl(process.env.DATABASE_URL)} ` : '';
+    console.log(`[bench:api] serve it with: ${dbEnv}DATA_DIR=${dataDir} npm start`);
     return;
   }
 
