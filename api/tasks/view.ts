@@ -3,7 +3,14 @@
  * computed here (domain/trafficLight) from the task's projected state, the campaign policy and the current time.
  */
 import type { Db } from '../../db/client';
-import { allowedActions, currentSigner, type Actor, type TaskState } from '../../domain/task';
+import {
+  allowedActions,
+  currentSigner,
+  mayStandIn,
+  type Actor,
+  type TAllowedAction,
+  type TaskState,
+} from '../../domain/task';
 import { AppError } from '../errors';
 import { taskRow, loadRowNames } from './rows';
 import { policyOf, stateOf, taskSummary } from './summary';
@@ -171,8 +178,30 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     })),
     messages,
     names,
-    allowedActions: viewer ? allowedActions(state, viewer, { now: now.toISOString(), policy }) : [],
+    allowedActions: viewer
+      ? await withDeputyCandidates(db, viewer, allowedActions(state, viewer, { now: now.toISOString(), policy }))
+      : [],
   };
+}
+
+/**
+ * The 委托签批 form offers only people the rule accepts as deputies (`mayStandIn`: the caller's role in the caller's
+ * unit), so nobody picks a colleague only to be refused.
+ */
+async function withDeputyCandidates(db: Db, viewer: Actor, actions: TAllowedAction[]): Promise<TAllowedAction[]> {
+  const delegate = actions.find((a) => a.action === 'delegate');
+  if (!delegate) return actions;
+  const colleagues = await db.user.findMany({
+    where: { role: viewer.role, unitId: viewer.unitId, NOT: { id: viewer.userId } },
+    select: { id: true, name: true, role: true, unitId: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: 200,
+  });
+  const candidates = colleagues.filter((u) => mayStandIn(viewer, u)).map((u) => ({ id: u.id, name: u.name }));
+  // Nobody could stand in: a button that can only be refused is not offered.
+  if (candidates.length === 0) return actions.filter((a) => a !== delegate);
+  delegate.candidates = candidates;
+  return actions;
 }
 
 /** Kinds of notice that change no state, so leave no audit record, but belong on the task's timeline. */

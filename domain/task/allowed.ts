@@ -30,6 +30,8 @@ export interface TAllowedAction {
   action: TAllowedActionKind;
   /** submit_report: the periods the caller may file (newest first); review_report: the periods awaiting review. */
   periods?: string[];
+  /** delegate: the people who could stand in for the caller (filled by the API from the directory). */
+  candidates?: { id: string; name: string }[];
 }
 
 /** Statuses in which urging (催办) means something: the task still needs someone to act. */

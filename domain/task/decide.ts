@@ -40,6 +40,14 @@ type Events = Result<TaskEvent[]>;
 /** The longest a delegation may run: a leave or a posting, not a standing transfer of authority. */
 export const MAX_DELEGATION_DAYS = 90;
 
+/** A deputy stands in for a signer, so must be someone who could hold the same level: same role, same unit. */
+export function mayStandIn(
+  signer: { role: string; unitId: string },
+  deputy: { role: string; unitId: string },
+): boolean {
+  return deputy.role === signer.role && deputy.unitId === signer.unitId;
+}
+
 const REPORTING: readonly TaskStatus[] = [...WORKING_STATUSES, 'LONG_TERM'];
 const DONE_CHILD: readonly TaskStatus[] = ['CLOSED', 'LONG_TERM', 'VERIFIED'];
 
@@ -466,7 +474,7 @@ function decideDelegate(state: TaskState, c: Extract<TaskCommand, { type: 'deleg
     if (c.toRole === undefined || c.toUnitId === undefined) {
       return validationError("a delegation needs the deputy's role and unit");
     }
-    if (c.toRole !== c.actor.role || c.toUnitId !== c.actor.unitId) {
+    if (!mayStandIn(c.actor, { role: c.toRole, unitId: c.toUnitId })) {
       return notAuthorized('a deputy must hold the same role in the same unit as the signer they stand in for');
     }
     if (daysBetween(c.from, c.to) + 1 > MAX_DELEGATION_DAYS) {

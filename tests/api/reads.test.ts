@@ -12,7 +12,7 @@ let campaignId: string;
 let taskId: string;
 let otherTaskId: string;
 
-type TAllowed = { action: string; periods?: string[] }[];
+type TAllowed = { action: string; periods?: string[]; candidates?: { id: string; name: string }[] }[];
 const actionsOf = async (user: { token: string }, id = taskId): Promise<TAllowed> => {
   const res = await as(stack.app, user).get(`/api/tasks/${id}`);
   expect(res.status).toBe(200);
@@ -65,9 +65,16 @@ describe('allowed actions', () => {
     const other = await as(stack.app, cast.financeStaff).get(`/api/tasks/${taskId}`);
     expect(other.status).toBe(403);
     expect(kinds(await actionsOf(cast.supervisor))).toEqual(['urge']);
-    expect(kinds(await actionsOf(cast.office))).toEqual(['delegate', 'reassign', 'split', 'urge']);
+    const office = await actionsOf(cast.office);
+    expect(kinds(office)).toEqual(['delegate', 'reassign', 'split', 'urge']);
+    // The deputies offered are the office's own colleagues, the people the rule accepts.
+    expect(office.find((a) => a.action === 'delegate')).toEqual({
+      action: 'delegate',
+      candidates: [{ id: cast.deputyOffice.userId, name: '孙整改（省整改办）' }],
+    });
     // The head signs level 1 of every close-out, so never files one (and is not offered to).
-    expect(kinds(await actionsOf(cast.medicalHead))).toEqual(['delegate', 'request_extension', 'submit_report']);
+    // …and has no colleague of the same role in the unit to stand in, so is not offered a delegation either.
+    expect(kinds(await actionsOf(cast.medicalHead))).toEqual(['request_extension', 'submit_report']);
     const headApplies = await as(stack.app, cast.medicalHead).post(`/api/tasks/${taskId}/closure`, {
       summary: '已完成',
     });

@@ -208,6 +208,8 @@ export async function uploadFile(file: File): Promise<TUploaded> {
 
 /** The Chinese message for any thrown value (ApiError text plus the server's detail). */
 export function errorMessage(e: unknown): string {
-  if (e instanceof ApiError) return e.detail ? `${e.text}（${e.detail}）` : e.text;
+  // The server's own message is added only when it is written for people in Chinese (most rule refusals are worded
+  // for developers and logs); the code's Chinese text always leads.
+  if (e instanceof ApiError) return e.detail && /[\u4e00-\u9fff]/.test(e.detail) ? `${e.text}（${e.detail}）` : e.text;
   return '操作失败，请稍后再试';
 }

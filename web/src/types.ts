@@ -85,6 +85,8 @@ export interface TAuditEntry {
 export interface TAllowedAction {
   action: string;
   periods?: string[];
+  /** delegate: who could stand in for the caller (the server applies the rule). */
+  candidates?: { id: string; name: string }[];
 }
 
 export interface TTaskDetail extends TTaskRow {

@@ -592,8 +592,8 @@ function LookBack({ task, onClose }: TFormProps) {
 }
 
 function Delegate({ task, onClose }: TFormProps) {
-  const users = useUsers();
-  const unitNames = useUnitNames();
+  // The server lists who may stand in (the caller's role in the caller's unit); the browser keeps no copy of that rule.
+  const candidates = task.allowedActions?.find((a) => a.action === 'delegate')?.candidates ?? [];
   return (
     <ActionModal
       action="delegate"
@@ -611,8 +611,7 @@ function Delegate({ task, onClose }: TFormProps) {
       <Form.Item name="toUserId" label="受托人" rules={[{ required: true, message: '请选择受托人' }]}>
         <Select
           showSearch={{ optionFilterProp: 'label' }}
-          loading={users.isPending}
-          options={(users.data?.items ?? []).map((u) => ({ value: u.id, label: userLabel(u, unitNames) }))}
+          options={candidates.map((u) => ({ value: u.id, label: u.name }))}
         />
       </Form.Item>
       <Form.Item name="from" label="委托开始日期" rules={[{ required: true, message: '请选择开始日期' }]}>
