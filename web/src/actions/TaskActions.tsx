@@ -175,6 +175,16 @@ function SubmitReport({ task, allowed, onClose }: TFormProps) {
   );
 }
 
+/** A form's optional reason as the routes take it: a blank reason is no reason. */
+function reasonOf(v: Record<string, unknown>): string | undefined {
+  return typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined;
+}
+
+/** `{ decision, reason? }` as the decision routes take it. */
+function decisionBody(v: Record<string, unknown>) {
+  return { decision: v.decision, reason: reasonOf(v) };
+}
+
 function ReviewReport({ task, allowed, onClose }: TFormProps) {
   const periods = allowed.periods ?? [];
   const opinions = useOpinions();
@@ -187,12 +197,7 @@ function ReviewReport({ task, allowed, onClose }: TFormProps) {
       onClose={onClose}
       width={720}
       initialValues={{ period: periods[0], decision: 'accept' }}
-      send={(v) =>
-        api.post(path(task, `/reports/${encodeURIComponent(String(v.period))}/review`), {
-          decision: v.decision,
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
-        })
-      }
+      send={(v) => api.post(path(task, `/reports/${encodeURIComponent(String(v.period))}/review`), decisionBody(v))}
     >
       <PeriodField name="period" label="审核期次" periods={periods} />
       <Form.Item noStyle shouldUpdate={(a, b) => a.period !== b.period}>
@@ -298,6 +303,30 @@ function RequestClosure({ task, onClose }: TFormProps) {
   );
 }
 
+/** The two fields of every yes/no decision: the choice, and a reason that the negative choice requires. */
+function DecisionFields(props: {
+  label: string;
+  options: { value: string; label: string }[];
+  negative: string;
+  negativeReason: string;
+}) {
+  return (
+    <>
+      <Form.Item name="decision" label={props.label} rules={[{ required: true, message: '请选择' }]}>
+        <Radio.Group options={props.options} />
+      </Form.Item>
+      <Form.Item
+        name="reason"
+        label="理由"
+        dependencies={['decision']}
+        rules={[reasonRequiredWhen('decision', props.negative, props.negativeReason)]}
+      >
+        <Input.TextArea {...textArea} maxLength={2000} />
+      </Form.Item>
+    </>
+  );
+}
+
 function SignOff({ task, onClose }: TFormProps) {
   const latest = task.closeoutApplications.at(-1);
   return (
@@ -306,12 +335,7 @@ function SignOff({ task, onClose }: TFormProps) {
       task={task}
       onClose={onClose}
       initialValues={{ decision: 'approve' }}
-      send={(v) =>
-        api.post(path(task, '/sign-off'), {
-          decision: v.decision,
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
-        })
-      }
+      send={(v) => api.post(path(task, '/sign-off'), decisionBody(v))}
     >
       {task.currentSignOff ? <p>签批层级：{task.currentSignOff.name}</p> : null}
       {latest ? (
@@ -320,22 +344,15 @@ function SignOff({ task, onClose }: TFormProps) {
           <p className="zg-pre">{latest.summary}</p>
         </div>
       ) : null}
-      <Form.Item name="decision" label="签批意见" rules={[{ required: true, message: '请选择' }]}>
-        <Radio.Group
-          options={[
-            { value: 'approve', label: '同意' },
-            { value: 'return', label: '退回' },
-          ]}
-        />
-      </Form.Item>
-      <Form.Item
-        name="reason"
-        label="理由"
-        dependencies={['decision']}
-        rules={[reasonRequiredWhen('decision', 'return', '退回理由')]}
-      >
-        <Input.TextArea {...textArea} maxLength={2000} />
-      </Form.Item>
+      <DecisionFields
+        label="签批意见"
+        options={[
+          { value: 'approve', label: '同意' },
+          { value: 'return', label: '退回' },
+        ]}
+        negative="return"
+        negativeReason="退回理由"
+      />
     </ActionModal>
   );
 }
@@ -370,34 +387,22 @@ function DecideExtension({ task, onClose }: TFormProps) {
       task={task}
       onClose={onClose}
       initialValues={{ decision: 'approve' }}
-      send={(v) =>
-        api.post(path(task, '/extension/decision'), {
-          decision: v.decision,
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
-        })
-      }
+      send={(v) => api.post(path(task, '/extension/decision'), decisionBody(v))}
     >
       {pending ? (
         <p>
           申请延期至 {pending.newDate}，理由：{pending.reason}
         </p>
       ) : null}
-      <Form.Item name="decision" label="审批结论" rules={[{ required: true, message: '请选择' }]}>
-        <Radio.Group
-          options={[
-            { value: 'approve', label: '同意' },
-            { value: 'refuse', label: '不同意' },
-          ]}
-        />
-      </Form.Item>
-      <Form.Item
-        name="reason"
-        label="理由"
-        dependencies={['decision']}
-        rules={[reasonRequiredWhen('decision', 'refuse', '不同意的理由')]}
-      >
-        <Input.TextArea {...textArea} maxLength={2000} />
-      </Form.Item>
+      <DecisionFields
+        label="审批结论"
+        options={[
+          { value: 'approve', label: '同意' },
+          { value: 'refuse', label: '不同意' },
+        ]}
+        negative="refuse"
+        negativeReason="不同意的理由"
+      />
     </ActionModal>
   );
 }
@@ -436,7 +441,7 @@ function Reassign({ task, onClose }: TFormProps) {
         api.post(path(task, '/reassign'), {
           leadUnitId: v.leadUnitId !== task.leadUnitId ? v.leadUnitId : undefined,
           leaderId: v.leaderId !== task.leaderId ? v.leaderId : undefined,
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
+          reason: reasonOf(v),
         })
       }
     >
@@ -557,7 +562,7 @@ function LookBack({ task, onClose }: TFormProps) {
       send={(v) =>
         api.post(path(task, '/look-back'), {
           verdict: v.verdict,
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
+          reason: reasonOf(v),
           newDeadlineDate: v.verdict === 'rebound' ? day(v.newDeadlineDate as Dayjs | undefined) : undefined,
         })
       }
@@ -647,7 +652,7 @@ function EndLongTerm({ task, onClose }: TFormProps) {
       onClose={onClose}
       send={(v) =>
         api.post(path(task, '/end-long-term'), {
-          reason: typeof v.reason === 'string' && v.reason.trim() ? v.reason.trim() : undefined,
+          reason: reasonOf(v),
         })
       }
     >
