@@ -7,6 +7,7 @@
  * - unit staff and heads: tasks their own unit leads or takes part in.
  */
 import type { Db } from '../db/client';
+import { dateOf } from '../domain/calendar';
 import type { TApiActor } from './auth';
 import { AppError } from './errors';
 
@@ -67,22 +68,31 @@ export function unitInScope(scope: TScope, unitId: string): boolean {
   return scope.all || scope.unitIds.includes(unitId);
 }
 
-/** Whether the task's projected state names this user as a deputy (a delegation reaches beyond read scope). */
-export function isDeputyOn(stateJson: unknown, userId: string): boolean {
-  const delegations = (stateJson as { delegations?: { toUserId?: unknown }[] } | null)?.delegations;
-  return Array.isArray(delegations) && delegations.some((d) => d.toUserId === userId);
+/**
+ * Whether the task's projected state names this user as a deputy under a delegation in force on `now`'s Shanghai date
+ * (a delegation reaches beyond read scope, but only while it runs: not before its first day, not after its last, and
+ * not once revoked, since a revocation removes it from the state).
+ */
+export function isDeputyOn(stateJson: unknown, userId: string, now: Date): boolean {
+  const delegations = (stateJson as { delegations?: unknown } | null)?.delegations;
+  if (!Array.isArray(delegations)) return false;
+  const today = dateOf(now.toISOString());
+  return delegations.some((d: unknown) => {
+    const { toUserId, from, to } = (d ?? {}) as { toUserId?: unknown; from?: unknown; to?: unknown };
+    return toUserId === userId && typeof from === 'string' && typeof to === 'string' && from <= today && today <= to;
+  });
 }
 
 /**
  * Loads a task the caller may see: 404 when it does not exist, 403 when it exists outside the caller's scope
- * (an internal system: saying "not yours" helps more than pretending it is not there). A deputy named in one of
- * the task's delegations may see it too, or they could not sign for their principal.
+ * (an internal system: saying "not yours" helps more than pretending it is not there). A deputy under a delegation
+ * of the task in force today (`now`: the API's clock) may see it too, or they could not sign for their principal.
  */
-export async function requireVisibleTask(db: Db, actor: TApiActor, taskId: string): Promise<{ id: string }> {
+export async function requireVisibleTask(db: Db, actor: TApiActor, taskId: string, now: Date): Promise<{ id: string }> {
   const task = await db.task.findUnique({ where: { id: taskId }, select: { id: true, stateJson: true } });
   if (!task) throw AppError.notFound(`Task ${taskId} not found`);
   const scope = await scopeOf(db, actor);
-  if (scope.all || isDeputyOn(task.stateJson, actor.userId)) return { id: task.id };
+  if (scope.all || isDeputyOn(task.stateJson, actor.userId, now)) return { id: task.id };
   const visible = await db.task.findFirst({ where: { id: taskId, ...taskScopeWhere(scope) }, select: { id: true } });
   if (!visible) throw AppError.forbidden(`Task ${taskId} is outside your scope`);
   return { id: task.id };

@@ -66,6 +66,15 @@ export interface TDelegateArgs {
   from: string;
   to: string;
 }
+/** Withdraws a delegation: named by its projected row's id and its content (the state keeps no ids). */
+export interface TRevokeDelegationArgs {
+  actor: TActor;
+  delegationId: string;
+  fromUserId: string;
+  toUserId: string;
+  from: string;
+  to: string;
+}
 export interface TLookBackVerdictArgs {
   actor: TActor;
   verdict: 'consolidated' | 'rebound';
@@ -103,6 +112,7 @@ export const requestExtensionUpdate = defineUpdate<TDecisionResult, [TRequestExt
 export const decideExtensionUpdate = defineUpdate<TDecisionResult, [TDecideExtensionArgs]>('decideExtension');
 export const reassignUpdate = defineUpdate<TDecisionResult, [TReassignArgs]>('reassign');
 export const delegateUpdate = defineUpdate<TDecisionResult, [TDelegateArgs]>('delegate');
+export const revokeDelegationUpdate = defineUpdate<TDecisionResult, [TRevokeDelegationArgs]>('revokeDelegation');
 export const lookBackVerdictUpdate = defineUpdate<TDecisionResult, [TLookBackVerdictArgs]>('lookBackVerdict');
 export const endLongTermUpdate = defineUpdate<TDecisionResult, [TEndLongTermArgs]>('endLongTerm');
 export const splitTaskUpdate = defineUpdate<TDecisionResult, [TSplitTaskArgs]>('splitTask');

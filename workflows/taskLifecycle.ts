@@ -54,6 +54,7 @@ import {
   requestClosureUpdate,
   requestExtensionUpdate,
   reviewReportUpdate,
+  revokeDelegationUpdate,
   signOffUpdate,
   splitTaskUpdate,
   submitReportUpdate,
@@ -290,6 +291,16 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     toUserId: a.toUserId,
     ...(a.toRole !== undefined ? { toRole: a.toRole } : {}),
     ...(a.toUnitId !== undefined ? { toUnitId: a.toUnitId } : {}),
+    from: a.from,
+    to: a.to,
+  }));
+  // A handler no recorded history ever received: registering it changes nothing on replay, so it needs no patch.
+  decision(revokeDelegationUpdate, (a) => ({
+    type: 'revokeDelegation',
+    actor: a.actor,
+    delegationId: a.delegationId,
+    fromUserId: a.fromUserId,
+    toUserId: a.toUserId,
     from: a.from,
     to: a.to,
   }));

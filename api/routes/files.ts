@@ -131,7 +131,7 @@ async function mayRead(deps: TAppDeps, actor: TApiActor, file: { id: string; upl
   });
   for (const { taskId } of cited) {
     try {
-      await requireVisibleTask(deps.db, actor, taskId);
+      await requireVisibleTask(deps.db, actor, taskId, deps.now());
       return true;
     } catch (err) {
       if (!(err instanceof AppError)) throw err;

@@ -103,7 +103,7 @@ export function tasksRouter(deps: TAppDeps): Router {
   router.get('/tasks/:id', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
     const actor = actorOf(res);
-    await requireVisibleTask(db, actor, id);
+    await requireVisibleTask(db, actor, id, deps.now());
     res.json(await taskDetail(db, id, deps.now(), actor));
   });
 
@@ -133,7 +133,7 @@ export function tasksRouter(deps: TAppDeps): Router {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZSubmitReportRequest.parse(req.body);
     // Visibility first, so a caller outside the task learns nothing about file ids from the answer.
-    await requireVisibleTask(db, actorOf(res), id);
+    await requireVisibleTask(db, actorOf(res), id, deps.now());
     const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
     await decide(res, id, submitReportUpdate, { ...body, evidence, reportId: randomUUID() });
   });
@@ -147,7 +147,7 @@ export function tasksRouter(deps: TAppDeps): Router {
   router.post('/tasks/:id/closure', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZRequestClosureRequest.parse(req.body);
-    await requireVisibleTask(db, actorOf(res), id);
+    await requireVisibleTask(db, actorOf(res), id, deps.now());
     const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
     await decide(res, id, requestClosureUpdate, { ...body, evidence, applicationId: randomUUID() });
   });
@@ -203,7 +203,7 @@ export function tasksRouter(deps: TAppDeps): Router {
     requireRole(actor, ['office', 'supervisor']);
     const { id } = ZTaskParams.parse(req.params);
     const body = ZUrgeRequest.parse(req.body);
-    await requireVisibleTask(db, actor, id);
+    await requireVisibleTask(db, actor, id, deps.now());
     const task = await db.task.findUniqueOrThrow({ where: { id }, select: { status: true } });
     if (!mayUrge({ status: task.status as TaskStatus }, actor)) {
       throw AppError.conflict(`A ${task.status} task needs no urging`);

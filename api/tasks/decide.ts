@@ -17,7 +17,7 @@ export async function executeDecision<A extends { actor: TActor }>(
   update: UpdateDefinition<TDecisionResult, [A]>,
   args: Omit<A, 'actor'>,
 ): Promise<TDecisionResult> {
-  await requireVisibleTask(deps.db, actor, taskId);
+  await requireVisibleTask(deps.db, actor, taskId, deps.now());
   return deps.client.workflow
     .getHandle(taskWorkflowId(taskId))
     .executeUpdate(update, { args: [{ ...args, actor } as A] });

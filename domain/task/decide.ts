@@ -133,6 +133,8 @@ export function decide(state: TaskState, command: TaskCommand, ctx: DecideContex
       return decideReassign(state, command, ctx);
     case 'delegate':
       return decideDelegate(state, command, ctx);
+    case 'revokeDelegation':
+      return decideRevokeDelegation(state, command, ctx);
     case 'reportOverdue':
       return decideReportOverdue(state, command, ctx);
     case 'deadlinePassed':
@@ -481,7 +483,46 @@ function decideDelegate(state: TaskState, c: Extract<TaskCommand, { type: 'deleg
       return validationError(`a delegation lasts at most ${MAX_DELEGATION_DAYS} days`);
     }
   }
+  // Deduplicated: the same principal, deputy and dates twice add nothing but rows (and history). Revoked ones have
+  // left the state, so the same delegation may be given again after a revocation.
+  if (!ctx.legacy?.oneSignerMaySignTwice && state.delegations.some((d) => sameDelegation(d, c.actor.userId, c))) {
+    return invalidTransition(`this delegation to ${c.toUserId} from ${c.from} to ${c.to} is already in force`);
+  }
   return ok([{ ...base(state, c.actor, ctx), type: 'SignOffDelegated', toUserId: c.toUserId, from: c.from, to: c.to }]);
+}
+
+function sameDelegation(
+  d: { fromUserId: string; toUserId: string; from: string; to: string },
+  fromUserId: string,
+  other: { toUserId: string; from: string; to: string },
+): boolean {
+  return d.fromUserId === fromUserId && d.toUserId === other.toUserId && d.from === other.from && d.to === other.to;
+}
+
+/** Only the principal withdraws their own delegation (an admin may too); it stops granting anything at once. */
+function decideRevokeDelegation(
+  state: TaskState,
+  c: Extract<TaskCommand, { type: 'revokeDelegation' }>,
+  ctx: DecideContext,
+): Events {
+  if (c.actor.userId !== c.fromUserId && c.actor.role !== 'admin') {
+    return notAuthorized('only the signer who gave a delegation may revoke it');
+  }
+  if (blank(c.delegationId)) return validationError('a revocation names the delegation');
+  if (!state.delegations.some((d) => sameDelegation(d, c.fromUserId, c))) {
+    return invalidTransition('this delegation is not in force on the task (already revoked?)');
+  }
+  return ok([
+    {
+      ...base(state, c.actor, ctx),
+      type: 'DelegationRevoked',
+      delegationId: c.delegationId,
+      fromUserId: c.fromUserId,
+      toUserId: c.toUserId,
+      from: c.from,
+      to: c.to,
+    },
+  ]);
 }
 
 function decideReportOverdue(

@@ -199,6 +199,19 @@ function applyEvent(state: TaskState, event: TaskEvent): TaskState {
         ],
       };
 
+    case 'DelegationRevoked': {
+      // Removed from the state (one entry: a run from before deduplication may hold two identical ones, each its own
+      // row to revoke), so that it grants no sign-off, no deputy inbox rows and no read access from now on.
+      const i = state.delegations.findIndex(
+        (d) =>
+          d.fromUserId === event.fromUserId &&
+          d.toUserId === event.toUserId &&
+          d.from === event.from &&
+          d.to === event.to,
+      );
+      if (i < 0) return state;
+      return { ...state, delegations: [...state.delegations.slice(0, i), ...state.delegations.slice(i + 1)] };
+    }
     case 'DeadlinePassed':
       return { ...state, overdue: true };
     case 'EscalationStepReached':

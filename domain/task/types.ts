@@ -235,6 +235,19 @@ export type TaskCommand =
       from: string;
       to: string;
     } & WithActor)
+  /**
+   * The principal (or an admin) withdraws a delegation at once. It names the delegation by its content (principal,
+   * deputy, dates) since the state keeps no ids; `delegationId` is the projected row's id, carried into the event
+   * (and so the audit record) so that a read can tell which row was revoked.
+   */
+  | ({
+      type: 'revokeDelegation';
+      delegationId: string;
+      fromUserId: string;
+      toUserId: string;
+      from: string;
+      to: string;
+    } & WithActor)
   | ({ type: 'reportOverdue'; period: string } & WithOptionalActor)
   | ({ type: 'deadlinePassed' } & WithOptionalActor)
   /** The system at the ladder's delays; the office or a supervisor may also force a step. */
@@ -322,6 +335,14 @@ export type TaskEvent = EventBase &
         reason?: string;
       }
     | { type: 'SignOffDelegated'; toUserId: string; from: string; to: string }
+    | {
+        type: 'DelegationRevoked';
+        delegationId: string;
+        fromUserId: string;
+        toUserId: string;
+        from: string;
+        to: string;
+      }
     | { type: 'DeadlinePassed'; deadlineDate: string }
     | {
         type: 'EscalationStepReached';
