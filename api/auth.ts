@@ -52,6 +52,11 @@ export type TAuthVia = { kind: 'bearer' } | { kind: 'session'; sessionId: string
 
 export function authenticate(db: Db, now: () => Date = () => new Date()): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
+    // Node keeps only the first of two Authorization headers (or joins them, with joinDuplicateHeaders): either way
+    // the server and a proxy in front of it could each honour a different one. Refused whole, by the raw headers.
+    if (req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'authorization').length > 1) {
+      throw AppError.validation('Only one Authorization header may be sent');
+    }
     const authorization = req.get('authorization');
     // Any Authorization header means a machine client: the bearer rules apply exactly as they always did.
     if (authorization !== undefined || readCookie(req, SESSION_COOKIE) === null) {

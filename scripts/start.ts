@@ -4,7 +4,9 @@
  *   and the API on PORT (default 3000); on an empty database, a demo organisation whose usernames, passwords and
  *   tokens are printed and written to data/demo-users.json (mode 0600).
  * - Production shape: with TEMPORAL_ADDRESS and DATABASE_URL set, it connects to a real Temporal cluster and
- *   PostgreSQL instead, and nothing of devserver/ is started. ROLE=api or ROLE=worker runs one half only (as
+ *   PostgreSQL instead, and nothing of devserver/ is started. There (either variable set: `startupPolicy`) the demo
+ *   organisation is seeded only with SEED_DEMO=true, and its passwords and tokens go to the 0600 file only, never to
+ *   the log. ROLE=api or ROLE=worker runs one half only (as
  *   docker-compose does); a worker alone answers GET /health on PORT.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,9 +17,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { backfillPendingActions } from '../activities/pendingActions';
 import { createApp } from '../api/app';
+import { reconcileWorkflows } from '../api/tasks/reconcile';
 import { WEB_DIST } from '../api/web';
 import { createDb } from '../db/client';
 import { migrateDeploy } from '../db/migrate';
+import { TASK_QUEUE } from '../workflows/shared';
 import { createTaskWorker } from '../worker';
 import { createWorkerHealthServer } from '../worker/health';
 import { seedDemo } from './seed-demo';
@@ -31,8 +35,35 @@ const ZEnv = z.object({
   DEVSERVER_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
   DATA_DIR: z.string().min(1).default('data'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
-  SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  /** Unset: seeded on the embedded default only (see startupPolicy). */
+  SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
+
+/**
+ * What the environment's shape implies. Production is a real Temporal cluster or a PostgreSQL database: there the demo
+ * organisation (with an admin whose password is printed) would be a back door, so it is seeded only when asked for
+ * explicitly, and secrets are never printed (logs are collected and kept; the 0600 file is not).
+ */
+export function startupPolicy(env: {
+  DATABASE_URL?: string;
+  TEMPORAL_ADDRESS?: string;
+  SEED_DEMO?: 'true' | 'false';
+}): {
+  production: boolean;
+  seedDemo: boolean;
+  printSecrets: boolean;
+} {
+  const production = env.TEMPORAL_ADDRESS !== undefined || /^postgres(ql)?:\/\//i.test(env.DATABASE_URL ?? '');
+  return {
+    production,
+    seedDemo: env.SEED_DEMO === undefined ? !production : env.SEED_DEMO === 'true',
+    printSecrets: !production,
+  };
+}
+
+/** The reconciler's period, and how old a task row must be before a missing workflow counts as lost. */
+const RECONCILE_EVERY_MS = 5 * 60_000;
+const RECONCILE_OLDER_THAN_MS = 30_000;
 
 async function main(): Promise<void> {
   const parsed = ZEnv.safeParse(process.env);
@@ -41,8 +72,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = parsed.data;
+  const policy = startupPolicy(env);
   const dataDir = path.resolve(env.DATA_DIR);
-  fs.mkdirSync(dataDir, { recursive: true });
+  // Owner only: the databases, the evidence files and the demo tokens live here (chmod too, for an older directory).
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
 
   const databaseUrl = env.DATABASE_URL ?? `file:${path.join(dataDir, 'zhenggai.db')}`;
   console.log(`[start] database: ${redact(databaseUrl)} — applying migrations`);
@@ -100,21 +134,47 @@ async function main(): Promise<void> {
     const connection = await Connection.connect({ address });
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     stops.push(() => connection.close());
-    if (env.SEED_DEMO === 'true') {
+    if (policy.seedDemo) {
       const users = await seedDemo(db);
       if (users.length > 0) {
         const file = path.join(dataDir, 'demo-users.json');
         // Passwords and tokens in clear: readable by the owner only (chmod too, for a file left by an older run).
         fs.writeFileSync(file, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
         fs.chmodSync(file, 0o600);
-        console.log(`[start] demo organisation created; sign-in names, passwords and API tokens (also in ${file}):`);
-        for (const u of users) {
-          console.log(`  ${u.role.padEnd(10)} ${u.name.padEnd(16)} ${u.username.padEnd(16)} ${u.password}  ${u.token}`);
+        if (policy.printSecrets) {
+          console.log(`[start] demo organisation created; sign-in names, passwords and API tokens (also in ${file}):`);
+          for (const u of users) {
+            console.log(
+              `  ${u.role.padEnd(10)} ${u.name.padEnd(16)} ${u.username.padEnd(16)} ${u.password}  ${u.token}`,
+            );
+          }
+        } else {
+          console.log(`[start] demo organisation created; passwords and API tokens are in ${file} (mode 0600) only`);
         }
       }
     }
     ensureWebBuilt();
     const app = createApp({ db, client });
+    // Rows whose workflow a crash kept from starting (between creation's commit and its starts): found and started
+    // now and every few minutes. Unref'd: it never keeps the process alive.
+    const reconcile = async (): Promise<void> => {
+      const result = await reconcileWorkflows(
+        { db, client, taskQueue: TASK_QUEUE, now: () => new Date() },
+        { olderThanMs: RECONCILE_OLDER_THAN_MS, log: (line) => console.warn(`[start] ${line}`) },
+      );
+      if (result.started.length > 0 || result.failed.length > 0) {
+        console.log(
+          `[start] reconciler: ${result.started.length} missing workflow(s) started, ${result.failed.length} failed`,
+        );
+      }
+    };
+    const runReconcile = (): void => {
+      reconcile().catch((err: unknown) => console.error('[start] reconciler failed:', err));
+    };
+    runReconcile();
+    const reconcileTimer = setInterval(runReconcile, RECONCILE_EVERY_MS);
+    reconcileTimer.unref();
+    stops.unshift(async () => clearInterval(reconcileTimer));
     const http = app.listen(env.PORT, () => console.log(`[start] API listening on http://localhost:${env.PORT}`));
     stops.unshift(
       () =>
@@ -161,7 +221,10 @@ function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 
-main().catch((err: unknown) => {
-  console.error('[start] failed:', err);
-  process.exit(1);
-});
+// Run as a program only: tests import `startupPolicy` without starting anything.
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error('[start] failed:', err);
+    process.exit(1);
+  });
+}

@@ -23,7 +23,7 @@ import type { TAppDeps } from '../deps';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
 import { resolveEvidence } from '../files/resolve';
 import { executeDecision } from '../tasks/decide';
-import { checkUnitsAndLeaders } from '../tasks/references';
+import { checkUnitsAndLeaders, requireWithinLevel } from '../tasks/references';
 import { taskRows } from '../tasks/rows';
 import { refreshStaleLights } from '../tasks/light';
 import { taskDetail } from '../tasks/view';
@@ -174,6 +174,10 @@ export function tasksRouter(deps: TAppDeps): Router {
       units: body.leadUnitId ? [[['leadUnitId'], body.leadUnitId]] : [],
       leaders: body.leaderId ? [[['leaderId'], body.leaderId]] : [],
     });
+    await requireWithinLevel(db, actorOf(res), {
+      units: body.leadUnitId ? [body.leadUnitId] : [],
+      users: body.leaderId ? [body.leaderId] : [],
+    });
     await decide(res, id, reassignUpdate, body);
   });
 
@@ -193,6 +197,10 @@ export function tasksRouter(deps: TAppDeps): Router {
     await checkUnitsAndLeaders(db, {
       units: body.children.map((c, i) => [['children', i, 'leadUnitId'], c.leadUnitId]),
       leaders: body.children.map((c, i) => [['children', i, 'leaderId'], c.leaderId]),
+    });
+    await requireWithinLevel(db, actorOf(res), {
+      units: body.children.map((c) => c.leadUnitId),
+      users: body.children.map((c) => c.leaderId),
     });
     await decide(res, id, splitTaskUpdate, body);
   });

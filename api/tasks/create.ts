@@ -2,7 +2,10 @@
  * Creating tasks: every row (category, problem, task, participants, audit) in one transaction, then one
  * `taskLifecycle` workflow per task. Retry-safe: with an `Idempotency-Key`, task IDs derive from the key, so a
  * retried request finds its rows and only (re)starts missing workflows; a start that finds its workflow already
- * there counts as done. Nothing is written when any task of the request is invalid.
+ * there counts as done. Nothing is written when any task of the request is invalid. A key reused with another body
+ * answers 422 and writes nothing: the hash of the normalised request is kept in each task's `api:task-created` audit
+ * record. The workflow's input is built by `lifecycleInput` alone, so `reconcile.ts` restarts a workflow lost
+ * between the commit and its start (a crash) with exactly the input creation would have given it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -10,7 +13,7 @@ import type { taskLifecycle, TTaskLifecycleInput } from '../../workflows/taskLif
 import { taskWorkflowId } from '../../workflows/shared';
 import { findOfficeUnitId } from '../../activities/childTasks';
 import { dateOf } from '../../domain/calendar';
-import { deadlineDate, parseDeadline, type TDeadline } from '../../domain/deadline';
+import { deadlineDate, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
 import { initialState, resolveSignOffChain } from '../../domain/task';
 import type { TApiActor } from '../auth';
@@ -18,6 +21,7 @@ import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { inLifecycleRange, MAX_LIFECYCLE_DATE, MIN_LIFECYCLE_DATE, type TCreateTaskItem } from '../routes/schemas';
 import { scopeOf, unitInScope } from '../scope';
+import { requireWithinLevel } from './references';
 
 export interface TCreatedTask {
   id: string;
@@ -39,6 +43,23 @@ export async function createTasks(
   items: TCreateTaskItem[],
   idempotencyKey: string | undefined,
 ): Promise<TCreatedTask[]> {
+  const planned = await writeTaskRows(deps, actor, campaignId, items, idempotencyKey);
+  for (const task of planned) await startLifecycle(deps, task.input);
+  return planned.map((t) => ({ id: t.id, workflowId: taskWorkflowId(t.id) }));
+}
+
+/**
+ * The first half of creation: checks, then every row in one transaction; returns each task's workflow input. A crash
+ * after it and before the starts leaves rows without workflows, which `reconcileWorkflows` finds (tests call this half
+ * alone to play that crash).
+ */
+export async function writeTaskRows(
+  deps: TAppDeps,
+  actor: TApiActor,
+  campaignId: string,
+  items: TCreateTaskItem[],
+  idempotencyKey: string | undefined,
+): Promise<{ id: string; input: TTaskLifecycleInput }[]> {
   const { db } = deps;
   const campaign = await db.campaign.findUnique({ where: { id: campaignId } });
   if (!campaign) throw AppError.notFound(`Campaign ${campaignId} not found`);
@@ -52,12 +73,21 @@ export async function createTasks(
 
   const assignedAt = deps.now().toISOString();
   await checkReferences(deps, items);
+  // An office acts within its level only: every unit and leader it names must lie in its scope (403 otherwise).
+  await requireWithinLevel(deps.db, actor, {
+    units: items.flatMap((t) => [t.leadUnitId, ...(t.participatingUnitIds ?? [])]),
+    users: items.flatMap((t) => [t.leaderId, ...(t.responsiblePersonId ? [t.responsiblePersonId] : [])]),
+  });
   const planned = planTasks(campaignId, items, policy, officeUnitId, assignedAt, idempotencyKey);
+  const requestHash = idempotencyKey ? hashRequest(items) : undefined;
 
   await db.$transaction(async (tx) => {
     for (const task of planned) {
-      // A retry with the same key: the rows were committed by the first attempt.
-      if (await tx.task.findUnique({ where: { id: task.id }, select: { id: true } })) continue;
+      // A retry with the same key: the rows were committed by the first attempt (all of them: one transaction).
+      if (await tx.task.findUnique({ where: { id: task.id }, select: { id: true } })) {
+        await requireSameRequest(tx, task.id, requestHash);
+        continue;
+      }
       const category = await tx.category.upsert({
         where: { campaignId_name: { campaignId, name: task.item.problem.category } },
         create: { campaignId, name: task.item.problem.category },
@@ -122,15 +152,19 @@ export async function createTasks(
           actorRole: actor.role,
           action: 'TaskCreated',
           toStatus: 'ASSIGNED',
-          detail: { deadline: task.deadline, deadlineText: task.deadlineText, measure: task.item.measure },
+          detail: {
+            deadline: task.deadline,
+            deadlineText: task.deadlineText,
+            measure: task.item.measure,
+            ...(requestHash ? { requestHash } : {}),
+          },
           at: new Date(assignedAt),
         },
       });
     }
   });
 
-  for (const task of planned) await startWorkflow(deps, task);
-  return planned.map((t) => ({ id: t.id, workflowId: taskWorkflowId(t.id) }));
+  return planned.map((t) => ({ id: t.id, input: t.input }));
 }
 
 /** Parses every deadline and binds every chain first, so a bad item refuses the whole request before any write. */
@@ -163,34 +197,119 @@ function planTasks(
       continue;
     }
     const id = idempotencyKey ? derivedTaskId(campaignId, idempotencyKey, i) : randomUUID();
-    const signOffChain = resolveSignOffChain(policy.signOffLevels, {
-      leadUnitId: item.leadUnitId,
-      officeUnitId,
-      leaderId: item.leaderId,
-    });
     planned.push({
       id,
       item,
       deadline: parsed.value,
       deadlineText: typeof item.deadline === 'string' ? item.deadline : null,
-      input: {
-        taskId: id,
-        campaignId,
-        title: item.problem.title,
-        leadUnitId: item.leadUnitId,
-        leaderId: item.leaderId,
-        officeUnitId,
-        deadline: parsed.value,
+      input: lifecycleInput(
+        {
+          id,
+          campaignId,
+          title: item.problem.title,
+          leadUnitId: item.leadUnitId,
+          leaderId: item.leaderId,
+          deadline: parsed.value,
+          assignedAt,
+        },
         policy,
-        signOffChain,
-        assignedAt,
-      },
+        officeUnitId,
+      ),
     });
   }
   if (issues.length > 0) {
     throw AppError.validation(issues.map((issue) => issue.message).join('; '), issues);
   }
   return planned;
+}
+
+/** What a top-level task's workflow input is made of: what its row records (the title is its problem's). */
+export interface TLifecycleRow {
+  id: string;
+  campaignId: string;
+  title: string;
+  leadUnitId: string;
+  leaderId: string;
+  deadline: TDeadline;
+  /** ISO instant: the row's `createdAt`. */
+  assignedAt: string;
+}
+
+/**
+ * The one place a top-level task's lifecycle input is built, from its row, its campaign's policy and the campaign's
+ * office: creation and the reconciler (`reconcile.ts`) both call it, so a restarted workflow is the one creation
+ * would have started. Child tasks of a split are not built here: their parent's workflow creates and starts them.
+ */
+export function lifecycleInput(row: TLifecycleRow, policy: TCampaignPolicy, officeUnitId: string): TTaskLifecycleInput {
+  return {
+    taskId: row.id,
+    campaignId: row.campaignId,
+    title: row.title,
+    leadUnitId: row.leadUnitId,
+    leaderId: row.leaderId,
+    officeUnitId,
+    deadline: row.deadline,
+    policy,
+    signOffChain: resolveSignOffChain(policy.signOffLevels, {
+      leadUnitId: row.leadUnitId,
+      officeUnitId,
+      leaderId: row.leaderId,
+    }),
+    assignedAt: row.assignedAt,
+  };
+}
+
+/** A stored row's deadline: the created state's (exact), else rebuilt from its columns. */
+export function storedDeadline(row: {
+  stateJson: unknown;
+  deadlineKind: string;
+  deadlineDate: string | null;
+}): TDeadline | null {
+  const fromState = ZDeadline.safeParse((row.stateJson as { deadline?: unknown } | null)?.deadline);
+  if (fromState.success) return fromState.data;
+  const fromColumns = ZDeadline.safeParse(
+    row.deadlineDate === null ? { kind: row.deadlineKind } : { kind: row.deadlineKind, date: row.deadlineDate },
+  );
+  return fromColumns.success ? fromColumns.data : null;
+}
+
+/**
+ * The hash of the normalised request (Zod-parsed items, keys sorted), kept with the tasks a keyed request created: a
+ * retry must send the same request. Kept in the audit record's detail rather than a new column: no schema change,
+ * and the record is written in the same transaction as the rows it vouches for.
+ */
+export function hashRequest(items: TCreateTaskItem[]): string {
+  return createHash('sha256').update(canonicalJson(items)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+type Tx = Parameters<Parameters<TAppDeps['db']['$transaction']>[0]>[0];
+
+/** A keyed retry whose body differs from the request that created the tasks: 422, nothing written. */
+async function requireSameRequest(tx: Tx, taskId: string, requestHash: string | undefined): Promise<void> {
+  if (!requestHash) return;
+  const created = await tx.auditEvent.findUnique({
+    where: { idempotencyKey: `api:task-created:${taskId}` },
+    select: { detail: true },
+  });
+  const stored = (created?.detail as { requestHash?: unknown } | null | undefined)?.requestHash;
+  // Tasks created before the hash was kept have none: they are accepted as before.
+  if (typeof stored === 'string' && stored !== requestHash) {
+    throw new AppError(
+      'UNPROCESSABLE',
+      'This Idempotency-Key was already used with a different request body: use a new key for a new request',
+    );
+  }
 }
 
 function derivedTaskId(campaignId: string, key: string, index: number): string {
@@ -235,18 +354,23 @@ async function checkReferences(deps: TAppDeps, items: TCreateTaskItem[]): Promis
   if (issues.length > 0) throw AppError.validation(issues.map((issue) => issue.message).join('; '), issues);
 }
 
-async function startWorkflow(deps: TAppDeps, task: TPlannedTask): Promise<void> {
+/** Starts a task's lifecycle; false when it was there already (a retried request, or the reconciler's race). */
+export async function startLifecycle(
+  deps: Pick<TAppDeps, 'client' | 'taskQueue'>,
+  input: TTaskLifecycleInput,
+): Promise<boolean> {
   try {
     await deps.client.workflow.start<typeof taskLifecycle>('taskLifecycle', {
       taskQueue: deps.taskQueue,
-      workflowId: taskWorkflowId(task.id),
-      args: [task.input],
+      workflowId: taskWorkflowId(input.taskId),
+      args: [input],
       // A task has exactly one lifecycle: even a finished workflow's ID is never reused for a second one.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
   } catch (err) {
     // The workflow is there already (a retried request): starting is idempotent.
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
+  return true;
 }

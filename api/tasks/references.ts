@@ -1,5 +1,7 @@
 import type { Db } from '../../db/client';
+import type { TApiActor } from '../auth';
 import { AppError } from '../errors';
+import { scopeOf } from '../scope';
 
 type TPath = (string | number)[];
 
@@ -30,4 +32,34 @@ export async function checkUnitsAndLeaders(
     }
   }
   if (issues.length > 0) throw AppError.validation(issues.map((i) => i.message).join('; '), issues);
+}
+
+/**
+ * Offices act only within their level (issue 11): the units and people a caller names when creating, reassigning or
+ * splitting a task must lie in the caller's scope — for an office, its parent unit's subtree (`scopeOf`), so a city
+ * office names its own city's units and leaders only, while a province office may name its cities'. Admins and
+ * supervisors see everything, so nothing is refused for them. 403 in Chinese, naming units and people by name only:
+ * refusals never show internal ids. Unknown ids are left to `checkUnitsAndLeaders` (400), which runs first.
+ */
+export async function requireWithinLevel(
+  db: Db,
+  actor: TApiActor,
+  named: { units?: string[]; users?: string[] },
+): Promise<void> {
+  const scope = await scopeOf(db, actor);
+  if (scope.all) return;
+  const inScope = new Set(scope.unitIds);
+  const unitIds = [...new Set(named.units ?? [])];
+  const userIds = [...new Set(named.users ?? [])];
+  const [units, users] = await Promise.all([
+    db.unit.findMany({ where: { id: { in: unitIds } }, select: { id: true, name: true } }),
+    db.user.findMany({ where: { id: { in: userIds } }, select: { id: true, name: true, unitId: true } }),
+  ]);
+  const outside = [
+    ...units.filter((u) => !inScope.has(u.id)).map((u) => u.name),
+    ...users.filter((u) => !inScope.has(u.unitId)).map((u) => u.name),
+  ];
+  if (outside.length > 0) {
+    throw AppError.forbidden(`只能在本级范围内指定责任单位和人员：${[...new Set(outside)].join('、')}不在本级范围内`);
+  }
 }
