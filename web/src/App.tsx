@@ -3,7 +3,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Result, Spin } from 'antd';
-import { logout } from './api';
+import { hasSignedInHint, logout } from './api';
 import { keys, useInbox, useMe, useUnreadCount } from './queries';
 import { ROLE_TEXT, say } from './texts';
 import { ErrorBoundary } from './components/ErrorBoundary';
@@ -109,9 +109,11 @@ function TopNav() {
 function RequireAuth({ children }: { children: ReactNode }) {
   const me = useMe();
   const location = useLocation();
-  if (me.isPending) return <Loading />;
+  // A browser that signed in before renders the page while the session is confirmed, so the page's own reads start
+  // at once instead of one round trip later; a session that turns out to be gone sends it to the login page.
+  if (me.isPending && !hasSignedInHint()) return <Loading />;
   if (me.isError) return <Result status="error" title="无法连接服务器" subTitle="请检查网络后刷新页面。" />;
-  if (!me.data) {
+  if (!me.isPending && !me.data) {
     const next = location.pathname + location.search;
     return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
   }

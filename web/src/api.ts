@@ -157,7 +157,7 @@ function setSignedInHint(on: boolean): void {
     // Storage disabled (private mode policies): the probe just happens every time.
   }
 }
-function hasSignedInHint(): boolean {
+export function hasSignedInHint(): boolean {
   try {
     return localStorage.getItem(SIGNED_IN_HINT) === '1';
   } catch {
