@@ -788,3 +788,79 @@ describe('who must act (inbox)', () => {
     expect(actions.some((a) => a.action === 'submit_report')).toBe(false);
   });
 });
+
+describe('delegations: deduplicated and revocable', () => {
+  // The leader's level is held by one person (user scope): a deputy is what lets anyone else sign it.
+  const delegation = {
+    type: 'delegate',
+    actor: leader,
+    toUserId: otherLeader.userId,
+    toRole: otherLeader.role,
+    toUnitId: otherLeader.unitId,
+    from: '2021-03-15',
+    to: '2021-04-30',
+  } as const;
+  const revoke = (actor: typeof leader, over: Partial<{ toUserId: string; from: string; to: string }> = {}) =>
+    ({
+      type: 'revokeDelegation',
+      actor,
+      delegationId: 'task-task-1:delegation:7',
+      fromUserId: leader.userId,
+      toUserId: otherLeader.userId,
+      from: '2021-03-15',
+      to: '2021-04-30',
+      ...over,
+    }) as const;
+
+  it('an identical delegation in force is refused; other dates or another deputy are not', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.do(delegation);
+    run.refuse(delegation, 'InvalidTransition', 'already in force');
+    run.do({ ...delegation, to: '2021-05-01' });
+    expect(run.state.delegations).toHaveLength(2);
+  });
+
+  it('a run from before four-eyes keeps accepting duplicates on replay', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.legacy = { oneSignerMaySignTwice: true };
+    run.do(delegation);
+    run.do(delegation);
+    expect(run.state.delegations).toHaveLength(2);
+  });
+
+  it('only the principal (or an admin) revokes; the deputy then cannot sign; revoking twice is refused', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.do(delegation);
+    run.toClosureRequested();
+    run.do({ type: 'signOff', actor: head, decision: 'approve' });
+    run.refuse(revoke(otherLeader), 'NotAuthorized', 'only the signer');
+    run.refuse(revoke(head), 'NotAuthorized');
+    // Naming a delegation that is not there (other dates): nothing to revoke.
+    run.refuse(revoke(leader, { to: '2021-05-31' }), 'InvalidTransition', 'not in force');
+    const [event] = run.do(revoke(leader));
+    expect(event).toMatchObject({ type: 'DelegationRevoked', delegationId: 'task-task-1:delegation:7' });
+    expect(run.state.delegations).toEqual([]);
+    run.refuse(revoke(leader), 'InvalidTransition', 'not in force');
+    run.do({ type: 'signOff', actor: officer, decision: 'approve' });
+    run.refuse({ type: 'signOff', actor: otherLeader, decision: 'approve' }, 'NotAuthorized');
+    // The principal signs as before, and may delegate the same again after the revocation.
+    run.do({ type: 'signOff', actor: leader, decision: 'approve' });
+    expect(run.state.status).toBe('CLOSED');
+    run.do(delegation);
+    const admin = { userId: 'admin-1', role: 'admin' as const, unitId: 'unit-it' };
+    run.do(revoke(admin));
+    expect(run.state.delegations).toEqual([]);
+  });
+
+  it('revoking one of two identical legacy delegations removes one entry; the second row revokes the other', () => {
+    const run = new Run(newTask()).at('2021-03-15 09:00');
+    run.legacy = { oneSignerMaySignTwice: true };
+    run.do(delegation);
+    run.do(delegation);
+    run.legacy = undefined;
+    run.do(revoke(leader));
+    expect(run.state.delegations).toHaveLength(1);
+    run.do(revoke(leader, {}));
+    expect(run.state.delegations).toHaveLength(0);
+  });
+});
