@@ -78,6 +78,7 @@ export const AUDIT_TEXT: Record<string, string> = {
   DeadlineExtended: '整改期限延长',
   TaskReassigned: '改派任务',
   SignOffDelegated: '委托签批',
+  DelegationRevoked: '撤销委托',
   DeadlinePassed: '超过整改期限',
   EscalationStepReached: '逐级督办',
   LookBackDue: '到期回头看',

@@ -88,8 +88,9 @@ function auditDetail(entry: TAuditEntry, names: TNames): string {
   if (str('step')) parts.push(say(ESCALATION_STEP_TEXT, str('step')));
   if (typeof d.daysOverdue === 'number') parts.push(`逾期 ${d.daysOverdue} 天`);
   if (str('fromDate') && str('toDate')) parts.push(`期限 ${fmtDate(str('fromDate'))} → ${fmtDate(str('toDate'))}`);
-  if (entry.action === 'SignOffDelegated' && str('toUserId')) {
-    parts.push(`委托 ${names.users[str('toUserId')!] ?? str('toUserId')}（${str('from')} 至 ${str('to')}）`);
+  if ((entry.action === 'SignOffDelegated' || entry.action === 'DelegationRevoked') && str('toUserId')) {
+    const verb = entry.action === 'SignOffDelegated' ? '委托' : '撤销对';
+    parts.push(`${verb} ${names.users[str('toUserId')!] ?? str('toUserId')}（${str('from')} 至 ${str('to')}）`);
   }
   if (entry.action === 'TaskReassigned' && d.to && typeof d.to === 'object') {
     const to = d.to as { leadUnitId?: string; leaderId?: string };
