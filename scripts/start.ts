@@ -172,9 +172,15 @@ async function main(): Promise<void> {
       reconcile().catch((err: unknown) => console.error('[start] reconciler failed:', err));
     };
     runReconcile();
+    // Again once the rows a crash left just before this start are old enough to count, not 5 minutes later.
+    const firstRetry = setTimeout(runReconcile, RECONCILE_OLDER_THAN_MS + 5_000);
+    firstRetry.unref();
     const reconcileTimer = setInterval(runReconcile, RECONCILE_EVERY_MS);
     reconcileTimer.unref();
-    stops.unshift(async () => clearInterval(reconcileTimer));
+    stops.unshift(async () => {
+      clearTimeout(firstRetry);
+      clearInterval(reconcileTimer);
+    });
     const http = app.listen(env.PORT, () => console.log(`[start] API listening on http://localhost:${env.PORT}`));
     stops.unshift(
       () =>
