@@ -184,6 +184,7 @@ export const ERROR_TEXT: Record<string, string> = {
   UNSUPPORTED_MEDIA_TYPE: '不支持的文件类型（允许 PDF、图片、Word、Excel、OFD、zip）',
   TOO_MANY_REQUESTS: '登录失败次数过多，请稍后再试',
   UNAVAILABLE: '服务繁忙，请稍后再试',
+  UNPROCESSABLE: '同一幂等键已用于不同的请求内容，未作任何修改',
   INTERNAL: '服务器出错，请稍后再试',
   NETWORK: '无法连接服务器，请检查网络',
 };
