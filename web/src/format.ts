@@ -63,3 +63,11 @@ export function fmtSize(bytes: number): string {
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/**
+ * A notice's text as the screens show it: the texts end with the task's path (`查看：/tasks/<id>`) for channels that
+ * have no link of their own (mail, messaging); on screen the notice carries a real link instead.
+ */
+export function noticeText(body: string): string {
+  return body.replace(/\s*查看：\S+$/, '');
+}

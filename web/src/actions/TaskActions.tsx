@@ -210,6 +210,9 @@ function ReviewReport({ task, allowed, onClose }: TFormProps) {
                 {fmtPeriod(latest.period)} 第 {latest.version} 版进展：
               </strong>
               <p className="zg-pre">{latest.progress}</p>
+              {latest.problems ? <p className="zg-pre">存在问题：{latest.problems}</p> : null}
+              {latest.nextPlan ? <p className="zg-pre">下步计划：{latest.nextPlan}</p> : null}
+              {latest.evidence.length > 0 ? <p>佐证材料 {latest.evidence.length} 份（见任务页）</p> : null}
             </div>
           ) : null;
         }}

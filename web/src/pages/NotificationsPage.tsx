@@ -3,7 +3,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, List, Segmented, Space, Tag, Typography } from 'antd';
 import { api, errorMessage } from '../api';
-import { fmtDateTime } from '../format';
+import { fmtDateTime, noticeText } from '../format';
 import { keys } from '../queries';
 import type { TNotification, TPage } from '../types';
 import { EMPTY, NOTIFICATION_KIND_TEXT, say } from '../texts';
@@ -115,7 +115,7 @@ export default function NotificationsPage() {
                 description={
                   <>
                     <div className="zg-pre" style={{ color: '#333' }}>
-                      {n.body}
+                      {noticeText(n.body)}
                     </div>
                     <div style={{ fontSize: 12 }}>{fmtDateTime(n.createdAt)}</div>
                   </>

@@ -23,7 +23,7 @@ import {
 import { api, ApiError, errorMessage } from '../api';
 import { TaskActions } from '../actions/TaskActions';
 import { LightTag, StatusTag } from '../components/Tags';
-import { fmtDate, fmtDateTime, fmtDeadline, fmtPeriod, fmtSize } from '../format';
+import { fmtDate, fmtDateTime, fmtDeadline, fmtPeriod, fmtSize, noticeText } from '../format';
 import { keys } from '../queries';
 import type { TAuditEntry, TEvidence, TReport, TTaskDetail, TTaskRow } from '../types';
 import {
@@ -106,8 +106,7 @@ function auditDetail(entry: TAuditEntry, names: TNames): string {
 
 /** A notice sent about the task (催办, 填报提醒): on the timeline beside the state changes, in time order. */
 function messageItem(m: NonNullable<TTaskDetail['messages']>[number], i: number) {
-  // The body ends with the task's own link, which is this page: drop it here.
-  const body = m.body.replace(/\s*查看：\S+$/, '');
+  const body = noticeText(m.body);
   return {
     key: `msg-${m.at}-${i}`,
     at: m.at,
