@@ -155,13 +155,7 @@ function SubmitReport({ task, allowed, onClose }: TFormProps) {
       }
     >
       <PeriodField name="period" label="填报期次" periods={periods} />
-      <Form.Item
-        name="progress"
-        label="本月进展"
-        rules={[{ required: true, whitespace: true, message: '请填写本月进展' }]}
-      >
-        <Input.TextArea {...textArea} maxLength={5000} />
-      </Form.Item>
+      <RequiredText name="progress" label="本月进展" maxLength={5000} />
       <Form.Item name="problems" label="存在问题">
         <Input.TextArea {...textArea} maxLength={5000} />
       </Form.Item>
@@ -172,6 +166,15 @@ function SubmitReport({ task, allowed, onClose }: TFormProps) {
         <EvidenceInput />
       </Form.Item>
     </ActionModal>
+  );
+}
+
+/** A required text area: the label names the field, and an empty or blank entry asks for it by that name. */
+function RequiredText({ name, label, maxLength }: { name: string; label: string; maxLength: number }) {
+  return (
+    <Form.Item name={name} label={label} rules={[{ required: true, whitespace: true, message: `请填写${label}` }]}>
+      <Input.TextArea {...textArea} maxLength={maxLength} />
+    </Form.Item>
   );
 }
 
@@ -292,13 +295,7 @@ function RequestClosure({ task, onClose }: TFormProps) {
         })
       }
     >
-      <Form.Item
-        name="summary"
-        label="整改情况说明"
-        rules={[{ required: true, whitespace: true, message: '请填写整改情况说明' }]}
-      >
-        <Input.TextArea {...textArea} maxLength={5000} />
-      </Form.Item>
+      <RequiredText name="summary" label="整改情况说明" maxLength={5000} />
       <Form.Item name="evidence" label="佐证材料">
         <EvidenceInput />
       </Form.Item>
@@ -371,13 +368,7 @@ function RequestExtension({ task, onClose }: TFormProps) {
       <Form.Item name="newDate" label="延期至" rules={[{ required: true, message: '请选择延期后的期限' }]}>
         <DatePicker style={{ width: '100%' }} />
       </Form.Item>
-      <Form.Item
-        name="reason"
-        label="延期理由"
-        rules={[{ required: true, whitespace: true, message: '请填写延期理由' }]}
-      >
-        <Input.TextArea {...textArea} maxLength={2000} />
-      </Form.Item>
+      <RequiredText name="reason" label="延期理由" maxLength={2000} />
     </ActionModal>
   );
 }
@@ -418,13 +409,7 @@ function Urge({ task, onClose }: TFormProps) {
       onClose={onClose}
       send={(v) => api.post(path(task, '/urge'), { message: v.message })}
     >
-      <Form.Item
-        name="message"
-        label="催办内容"
-        rules={[{ required: true, whitespace: true, message: '请填写催办内容' }]}
-      >
-        <Input.TextArea {...textArea} maxLength={2000} />
-      </Form.Item>
+      <RequiredText name="message" label="催办内容" maxLength={2000} />
     </ActionModal>
   );
 }
