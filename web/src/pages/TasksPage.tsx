@@ -19,6 +19,36 @@ const SORTABLE = new Set(['createdAt', 'deadline', 'updatedAt', 'status']);
 
 const labelStyle = { display: 'block', fontSize: 13, color: '#444', marginBottom: 4 } as const;
 
+/** One labelled filter (a real <label for>, so the select is found by its name). */
+function FilterSelect(props: {
+  id: string;
+  label: string;
+  placeholder: string;
+  width: number;
+  search?: boolean;
+  value: string | undefined;
+  onChange: (value: string | undefined) => void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <div>
+      <label htmlFor={props.id} style={labelStyle}>
+        {props.label}
+      </label>
+      <Select
+        id={props.id}
+        allowClear
+        {...(props.search ? { showSearch: { optionFilterProp: 'label' } } : {})}
+        placeholder={props.placeholder}
+        style={{ width: props.width }}
+        value={props.value}
+        onChange={(v?: string) => props.onChange(v)}
+        options={props.options}
+      />
+    </div>
+  );
+}
+
 export default function TasksPage() {
   const [params, setParams] = useSearchParams();
   const get = (name: TFilterName) => params.get(name) ?? undefined;
@@ -134,64 +164,44 @@ export default function TasksPage() {
         style={{ background: '#fff', padding: 16, marginBottom: 16, borderRadius: 4 }}
       >
         <Space wrap size={16} align="end">
-          <div>
-            <label htmlFor="f-campaign" style={labelStyle}>
-              巡视批次
-            </label>
-            <Select
-              id="f-campaign"
-              allowClear
-              showSearch={{ optionFilterProp: 'label' }}
-              placeholder="全部批次"
-              style={{ width: 220 }}
-              value={query.campaignId}
-              onChange={(v?: string) => update({ campaignId: v })}
-              options={(campaigns.data?.items ?? []).map((c) => ({ value: c.id, label: c.name }))}
-            />
-          </div>
-          <div>
-            <label htmlFor="f-unit" style={labelStyle}>
-              责任单位
-            </label>
-            <Select
-              id="f-unit"
-              allowClear
-              showSearch={{ optionFilterProp: 'label' }}
-              placeholder="全部单位"
-              style={{ width: 200 }}
-              value={query.unitId}
-              onChange={(v?: string) => update({ unitId: v })}
-              options={(units.data?.items ?? []).map((u) => ({ value: u.id, label: u.name }))}
-            />
-          </div>
-          <div>
-            <label htmlFor="f-status" style={labelStyle}>
-              状态
-            </label>
-            <Select
-              id="f-status"
-              allowClear
-              placeholder="全部状态"
-              style={{ width: 130 }}
-              value={query.status}
-              onChange={(v?: string) => update({ status: v })}
-              options={Object.entries(STATUS_TEXT).map(([value, label]) => ({ value, label }))}
-            />
-          </div>
-          <div>
-            <label htmlFor="f-light" style={labelStyle}>
-              灯色
-            </label>
-            <Select
-              id="f-light"
-              allowClear
-              placeholder="全部灯色"
-              style={{ width: 120 }}
-              value={query.trafficLight}
-              onChange={(v?: string) => update({ trafficLight: v })}
-              options={Object.entries(LIGHT_TEXT).map(([value, label]) => ({ value, label }))}
-            />
-          </div>
+          <FilterSelect
+            id="f-campaign"
+            label="巡视批次"
+            placeholder="全部批次"
+            width={220}
+            search
+            value={query.campaignId}
+            onChange={(v) => update({ campaignId: v })}
+            options={(campaigns.data?.items ?? []).map((c) => ({ value: c.id, label: c.name }))}
+          />
+          <FilterSelect
+            id="f-unit"
+            label="责任单位"
+            placeholder="全部单位"
+            width={200}
+            search
+            value={query.unitId}
+            onChange={(v) => update({ unitId: v })}
+            options={(units.data?.items ?? []).map((u) => ({ value: u.id, label: u.name }))}
+          />
+          <FilterSelect
+            id="f-status"
+            label="状态"
+            placeholder="全部状态"
+            width={130}
+            value={query.status}
+            onChange={(v) => update({ status: v })}
+            options={Object.entries(STATUS_TEXT).map(([value, label]) => ({ value, label }))}
+          />
+          <FilterSelect
+            id="f-light"
+            label="灯色"
+            placeholder="全部灯色"
+            width={120}
+            value={query.trafficLight}
+            onChange={(v) => update({ trafficLight: v })}
+            options={Object.entries(LIGHT_TEXT).map(([value, label]) => ({ value, label }))}
+          />
           <div>
             <label htmlFor="f-overdue" style={labelStyle}>
               只看逾期
