@@ -285,7 +285,9 @@ describe('CSRF, logout, expiry and bearer tokens', () => {
     expect(missing.status).toBe(403);
     expect(missing.body.error.code).toBe('CSRF_FAILED');
     expect(missing.body.error.message).toMatch(/[\u4e00-\u9fff]/);
-    const wrong = await browser(b).post(`/api/tasks/${taskId}/acknowledge`, {}, `${b.csrfToken.slice(0, -1)}A`);
+    // One character changed — to a different one: a token that happened to end in "A" once stayed right (1 in 64).
+    const altered = `${b.csrfToken.slice(0, -1)}${b.csrfToken.endsWith('A') ? 'B' : 'A'}`;
+    const wrong = await browser(b).post(`/api/tasks/${taskId}/acknowledge`, {}, altered);
     expect(wrong.status).toBe(403);
     expect(wrong.body.error.code).toBe('CSRF_FAILED');
     // Another session's token does not do either.
