@@ -23,8 +23,8 @@ const files = readdirSync(HISTORIES_DIR)
 it('has recorded histories of the main lifecycles, from before and after each patch, to replay', () => {
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
   // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
-  // that, before 'first-signer-not-applicant'; unprefixed: today's code. Replayed, each takes the path it was recorded
-  // with.
+  // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; unprefixed:
+  // today's code. Replayed, each takes the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
@@ -36,7 +36,12 @@ it('has recorded histories of the main lifecycles, from before and after each pa
       // Recorded before 'first-signer-not-applicant': the unit head's application was accepted then, and must still
       // be on replay (without the patch's switch this history fails with a nondeterminism error).
       'v3-head-applied',
+      'v4-monthly-cycle-closed',
+      'v4-five-year-continue-as-new',
+      'v4-delegated-sign-off',
+      'stored-light-window',
       'monthly-cycle-closed',
+      'delegated-sign-off',
       'five-year-continue-as-new',
       'cascade-parent',
       'look-back-rebound',
@@ -57,7 +62,8 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   expect(count('v1-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(0);
   expect(count('v2-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(1);
   expect(count('v3-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
-  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
+  expect(count('v4-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
   expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
