@@ -147,6 +147,20 @@ async function form(page: Page): Promise<Locator> {
   return dialog;
 }
 
+/**
+ * Types into a dialog's field and makes sure the text is there before going on: on a loaded machine the dialog may
+ * still be settling (its form mounts while the open animation runs) and a fill landing in that moment is lost. A person
+ * would see an empty box and type again; so does this, once, and the journey still fails if the text never stays.
+ */
+async function fillIn(field: Locator, text: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await field.fill(text);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    if ((await field.inputValue()) === text) return;
+  }
+  throw new Error(`the field did not keep the text "${text}"`);
+}
+
 /** From 待办, opens the task linked by its problem title. */
 async function openFromInbox(page: Page, title: string): Promise<void> {
   await page.getByRole('link', { name: '待办', exact: true }).click();
@@ -168,11 +182,7 @@ const shows = (page: Page, text: string) => page.getByText(text, { exact: true }
 async function chooseAndReason(scope: Locator, choice: string, reason?: string): Promise<void> {
   await scope.getByRole('radio', { name: choice, exact: true }).check();
   // The reason is free text (审核意见 / 理由); the 常用意见 picker beside it is a combobox, not a textbox.
-  if (reason !== undefined)
-    await scope
-      .getByRole('textbox', { name: /理由|意见|原因/ })
-      .first()
-      .fill(reason);
+  if (reason !== undefined) await fillIn(scope.getByRole('textbox', { name: /理由|意见|原因/ }).first(), reason);
 }
 
 describe('journeys in Chromium', () => {
@@ -187,9 +197,9 @@ describe('journeys in Chromium', () => {
       await shows(page, '整改中');
       await button(page, '填报进展').click();
       const dialog = await form(page);
-      await dialog.getByLabel('本月进展', { exact: true }).fill('已建立专项资金台账，完成第一批核对。');
-      await dialog.getByLabel('存在问题', { exact: true }).fill('部分凭证缺失');
-      await dialog.getByLabel('下步计划', { exact: true }).fill('下月补齐凭证并完成全部核对');
+      await fillIn(dialog.getByLabel('本月进展', { exact: true }), '已建立专项资金台账，完成第一批核对。');
+      await fillIn(dialog.getByLabel('存在问题', { exact: true }), '部分凭证缺失');
+      await fillIn(dialog.getByLabel('下步计划', { exact: true }), '下月补齐凭证并完成全部核对');
       const uploaded = page.waitForResponse((r) => r.url().endsWith('/api/files') && r.request().method() === 'POST');
       await dialog
         .locator('input[type="file"]')
@@ -249,7 +259,7 @@ describe('journeys in Chromium', () => {
         await openFromInbox(page, MAIN.title);
         await button(page, '填报进展').click();
         const dialog = await form(page);
-        await dialog.getByLabel('本月进展', { exact: true }).fill('已补充凭证清单，台账核对完毕。');
+        await fillIn(dialog.getByLabel('本月进展', { exact: true }), '已补充凭证清单，台账核对完毕。');
         await submit(page, dialog);
         await page.getByText('已补充凭证清单，台账核对完毕。').first().waitFor();
       }),
@@ -286,7 +296,7 @@ describe('journeys in Chromium', () => {
         await page.waitForURL(new RegExp(`/tasks/${mainTaskId}$`));
         await button(page, '申请销号').click();
         const dialog = await form(page);
-        await dialog.getByRole('textbox').first().fill('专项资金台账已建立，问题全部整改到位。');
+        await fillIn(dialog.getByRole('textbox').first(), '专项资金台账已建立，问题全部整改到位。');
         await submit(page, dialog);
         await shows(page, '待销号');
       }),

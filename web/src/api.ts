@@ -117,7 +117,11 @@ export async function request<T>(path: string, options: TRequestOptions = {}): P
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
-  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const write = method !== 'GET' && method !== 'HEAD';
+  // A page renders while its session is still being confirmed (see RequireAuth): a write made in that moment waits
+  // for the confirmation, which brings the CSRF token, instead of going out without it and being refused.
+  if (write && !csrfToken && sessionCheck) await sessionCheck.catch(() => undefined);
+  if (write && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
     res = await fetch(withQuery(path, options.query), { method, headers, body, credentials: 'same-origin' });
@@ -165,8 +169,22 @@ export function hasSignedInHint(): boolean {
   }
 }
 
+/** The session check in flight, if any: writes wait for it (it brings the CSRF token). */
+let sessionCheck: Promise<TMe | null> | null = null;
+
 /** Who is signed in, or null; also picks up the CSRF token for later writes. */
-export async function fetchMe(): Promise<TMe | null> {
+export function fetchMe(): Promise<TMe | null> {
+  const check = confirmSession();
+  sessionCheck = check;
+  const clear = () => {
+    if (sessionCheck === check) sessionCheck = null;
+  };
+  // Both outcomes clear it; the failure itself is reported to the caller of fetchMe, not here.
+  check.then(clear, clear);
+  return check;
+}
+
+async function confirmSession(): Promise<TMe | null> {
   if (!hasSignedInHint()) return null;
   try {
     const session = ZSession.parse(await request<unknown>('/api/auth/me', { quiet401: true }));
