@@ -9,7 +9,7 @@ import { Alert, App, Button, DatePicker, Form, Input, Modal, Radio, Select, Spac
 import type { Dayjs } from 'dayjs';
 import { api, errorMessage, type TUploaded } from '../api';
 import { EvidenceInput } from '../components/EvidenceInput';
-import { fmtPeriod } from '../format';
+import { fmtDate, fmtPeriod } from '../format';
 import { keys, refreshAfterDecision, useOpinions, useUnits, useUsers } from '../queries';
 import type { TAllowedAction, TTaskDetail, TUserItem } from '../types';
 import { ACTION_LABEL, ACTION_SUCCESS, ROLE_TEXT, say } from '../texts';
@@ -385,7 +385,7 @@ function DecideExtension({ task, onClose }: TFormProps) {
     >
       {pending ? (
         <p>
-          申请延期至 {pending.newDate}，理由：{pending.reason}
+          申请延期至 {fmtDate(pending.newDate)}，理由：{pending.reason}
         </p>
       ) : null}
       <DecisionFields
