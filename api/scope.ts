@@ -1,7 +1,9 @@
 /**
  * Read scope: which tasks a caller may see. Decision rules (who may sign, review, report) belong to the workflow's
  * validators; the API decides only visibility and who may create.
- * - admin, supervisor: everything;
+ * - admin: everything;
+ * - supervisor: the jurisdiction of their discipline unit (SupervisedUnit rows naming it, each unit with all its
+ *   descendants): a discipline-inspection group supervises the units assigned to it, not the whole system;
  * - office: every unit of its level (the office's parent unit and all below it: a province office sees its cities);
  * - leader: every unit under the leader's unit, and every task they lead;
  * - unit staff and heads: tasks their own unit leads or takes part in.
@@ -16,8 +18,9 @@ export type TScope = { all: true } | { all: false; unitIds: string[]; leaderId?:
 export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
   switch (actor.role) {
     case 'admin':
-    case 'supervisor':
       return { all: true };
+    case 'supervisor':
+      return { all: false, unitIds: await jurisdictionOf(db, actor.unitId) };
     case 'office': {
       const office = await db.unit.findUnique({ where: { id: actor.unitId } });
       return { all: false, unitIds: await subtree(db, office?.parentId ?? actor.unitId) };
@@ -29,8 +32,23 @@ export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
   }
 }
 
+/**
+ * The units a discipline unit supervises: every unit its SupervisedUnit rows list, with all their descendants. A
+ * discipline unit without rows supervises nothing (its supervisors see no task), never everything.
+ */
+export async function jurisdictionOf(db: Db, disciplineUnitId: string): Promise<string[]> {
+  const rows = await db.supervisedUnit.findMany({ where: { disciplineUnitId }, select: { unitId: true } });
+  const listed = rows.map((r) => r.unitId);
+  return listed.length === 0 ? [] : subtrees(db, listed);
+}
+
 /** A unit and all its descendants. Organisations have tens to hundreds of units: one query, walked in memory. */
 export async function subtree(db: Db, rootId: string): Promise<string[]> {
+  return subtrees(db, [rootId]);
+}
+
+/** Several units and all their descendants, each once. */
+export async function subtrees(db: Db, rootIds: string[]): Promise<string[]> {
   const units = await db.unit.findMany({ select: { id: true, parentId: true } });
   const children = new Map<string, string[]>();
   for (const u of units) {
@@ -40,7 +58,7 @@ export async function subtree(db: Db, rootId: string): Promise<string[]> {
     children.set(u.parentId, list);
   }
   const out: string[] = [];
-  const queue = [rootId];
+  const queue = [...rootIds];
   const seen = new Set<string>();
   while (queue.length > 0) {
     const id = queue.shift()!;

@@ -56,6 +56,14 @@ const UNITS: TUnitSpec[] = [
   { key: 'city-b-dept', name: '西州市医政科', level: 'department', kind: 'department', parent: 'city-b' },
 ];
 
+/**
+ * Each discipline unit's jurisdiction (SupervisedUnit): the units it supervises, descendants included, so its
+ * supervisors see those tasks and are told of their escalations, and nothing else.
+ */
+const JURISDICTION: { discipline: string; units: string[] }[] = [
+  { discipline: 'province-discipline', units: ['dept-medical', 'dept-finance', 'city-a', 'city-b'] },
+];
+
 const USERS: TUserSpec[] = [
   { username: 'office', name: '王整改（省整改办）', role: 'office', unit: 'province-office' },
   { username: 'leader', name: '李主任（牵头领导）', role: 'leader', unit: 'province' },
@@ -96,6 +104,11 @@ export async function seedDemo(db: Db): Promise<TDemoUser[]> {
         data: { name: spec.name, level: spec.level, kind: spec.kind, parentId: parentId ?? null },
       });
       unitIds.set(spec.key, unit.id);
+    }
+    for (const { discipline, units } of JURISDICTION) {
+      await tx.supervisedUnit.createMany({
+        data: units.map((key) => ({ disciplineUnitId: unitIds.get(discipline)!, unitId: unitIds.get(key)! })),
+      });
     }
     const users: TDemoUser[] = [];
     for (const [i, spec] of USERS.entries()) {
