@@ -1,15 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { defaultPolicy } from '../../domain/policy';
-import { TASK_STATUSES, type TaskStatus } from '../../domain/task';
-import type { TrafficLight } from '../../domain/trafficLight';
 import { actorOf, requireRole } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { scopeOf, taskScopeWhere, type TScope, unitInScope } from '../scope';
+import { campaignStats, ZStatsQuery } from '../stats/campaignStats';
 import { createTasks } from '../tasks/create';
-import { taskRows } from '../tasks/rows';
-import { refreshStaleLights } from '../tasks/light';
 import { policyOf } from '../tasks/view';
 import { ZCreateCampaignRequest, ZCreateTaskRequest } from './schemas';
 
@@ -50,10 +47,6 @@ function campaignView(c: {
     createdAt: c.createdAt.toISOString(),
   };
 }
-
-/** Statuses counted as rectified in progress reports (完成率): closed, verified, or maintained long-term. */
-const DONE: readonly TaskStatus[] = ['CLOSED', 'VERIFIED', 'LONG_TERM'];
-const LIGHTS: readonly TrafficLight[] = ['green', 'yellow', 'red'];
 
 export function campaignsRouter(deps: TAppDeps): Router {
   const router = Router();
@@ -142,82 +135,8 @@ export function campaignsRouter(deps: TAppDeps): Router {
   router.get('/campaigns/:id/stats', async (req, res) => {
     const actor = actorOf(res);
     const { id } = ZCampaignParams.parse(req.params);
-    const campaign = await db.campaign.findUnique({ where: { id } });
-    if (!campaign) throw AppError.notFound(`Campaign ${id} not found`);
-    const scope = await scopeOf(db, actor);
     // The same visibility as GET /campaigns/:id: a foreign campaign's figures are not the caller's to see.
-    const visible = await db.campaign.count({ where: { AND: [{ id }, campaignScopeWhere(scope)] } });
-    if (visible === 0) throw AppError.forbidden(`Campaign ${id} is outside your scope`);
-    const now = deps.now();
-    const inScope = { campaignId: id, ...taskScopeWhere(scope) };
-    // Counted in SQL on the stored light: the rows whose light may have changed since it was projected are
-    // recomputed first (only those), so the counts are exact at `now`.
-    await refreshStaleLights(db, inScope, now);
-    // One GROUP BY gives every figure: a campaign has at most units × statuses × 3 lights × 2 groups.
-    const [groups, overdueRows] = await Promise.all([
-      db.task.groupBy({
-        by: ['leadUnitId', 'status', 'trafficLight', 'overdue'],
-        where: inScope,
-        _count: { _all: true },
-      }),
-      // A summary, not an archive: the list links to the task list filtered to overdue for the rest.
-      db.task.findMany({
-        where: { ...inScope, overdue: true },
-        orderBy: [{ deadlineDate: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
-        take: 200,
-      }),
-    ]);
-    const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-    const byTrafficLight: Record<TrafficLight, number> = { green: 0, yellow: 0, red: 0 };
-    const byUnitMap = new Map<
-      string,
-      { total: number; completed: number; overdue: number } & Record<TrafficLight, number>
-    >();
-    let total = 0;
-    let done = 0;
-    let overdue = 0;
-    for (const g of groups) {
-      const n = g._count._all;
-      const status = g.status as TaskStatus;
-      const light = (LIGHTS.includes(g.trafficLight as TrafficLight) ? g.trafficLight : 'green') as TrafficLight;
-      const completed = DONE.includes(status);
-      total += n;
-      byStatus[status] = (byStatus[status] ?? 0) + n;
-      byTrafficLight[light] += n;
-      if (completed) done += n;
-      if (g.overdue) overdue += n;
-      const unit = byUnitMap.get(g.leadUnitId) ?? { total: 0, completed: 0, overdue: 0, green: 0, yellow: 0, red: 0 };
-      unit.total += n;
-      if (completed) unit.completed += n;
-      if (g.overdue) unit.overdue += n;
-      unit[light] += n;
-      byUnitMap.set(g.leadUnitId, unit);
-    }
-    const unitNames = new Map(
-      (await db.unit.findMany({ where: { id: { in: [...byUnitMap.keys()] } }, select: { id: true, name: true } })).map(
-        (u) => [u.id, u.name],
-      ),
-    );
-    const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000);
-    res.json({
-      campaignId: id,
-      total,
-      byStatus,
-      byTrafficLight,
-      overdue,
-      completed: done,
-      // Rounded to 4 places (a percentage with two decimals); 0 for an empty campaign.
-      completionRate: rate(done, total),
-      byUnit: [...byUnitMap.entries()]
-        .map(([unitId, c]) => ({
-          unitId,
-          unitName: unitNames.get(unitId) ?? null,
-          ...c,
-          completionRate: rate(c.completed, c.total),
-        }))
-        .sort((a, b) => b.total - a.total || (a.unitName ?? '').localeCompare(b.unitName ?? '', 'zh-CN')),
-      overdueTasks: await taskRows(db, overdueRows, now),
-    });
+    res.json(await campaignStats(db, actor, id, ZStatsQuery.parse(req.query), deps.now()));
   });
 
   return router;
