@@ -5,10 +5,12 @@
  * projected by an earlier attempt of this activity and is skipped whole (the transaction wrote all of it or none).
  */
 import type { Db } from '../db/client';
+import { appendAudit } from './audit';
 import { deadlineDate } from '../domain/deadline';
 import { currentSigner } from '../domain/task';
 import type { EvidenceRef, TaskEvent, TaskState } from '../domain/task';
 import { snapshotLightColumns } from './light';
+import { supervisorsOver, writeSupervisionNotice } from './supervision';
 import { textSubject, writeNotifications, type TNotifyInput } from './notify';
 import { projectPendingActions } from './pendingActions';
 import * as texts from './texts';
@@ -153,17 +155,18 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       break;
     }
     case 'ReportOverdue': {
-      await tx.supervisionNotice.create({
-        data: {
-          idempotencyKey: auditKey(input, index),
-          taskId,
-          kind: 'report_overdue',
-          step: 'supervision_notice',
-          reason: texts.reportOverdueReason(event),
-          period: event.period,
-          issuedAt: at,
-          recipientUnitId: state.officeUnitId,
-        },
+      // A numbered 督办通知 of the task's office to the lead unit, which signs for it and answers (activities/supervision).
+      await writeSupervisionNotice(tx, {
+        idempotencyKey: auditKey(input, index),
+        taskId,
+        kind: 'report_overdue',
+        step: 'supervision_notice',
+        reason: texts.reportOverdueReason(event),
+        period: event.period,
+        at,
+        issuingUnitId: state.officeUnitId,
+        recipientUnitId: state.leadUnitId,
+        issuedById: null,
       });
       notifications.push({
         taskId,
@@ -286,33 +289,39 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
         ],
       });
       break;
-    case 'EscalationStepReached':
-      await tx.supervisionNotice.create({
-        data: {
-          idempotencyKey: auditKey(input, index),
-          taskId,
-          kind: 'escalation',
-          step: event.step,
-          reason: texts.escalationReason(event),
-          issuedAt: at,
-          recipientUnitId: state.officeUnitId,
-        },
+    case 'EscalationStepReached': {
+      // Each step is a numbered document to the lead unit: issued by the task's office when the ladder reaches it, or
+      // in the name of whoever issued it by hand (the office, or a supervisor's discipline unit).
+      const byHand = event.actor.role !== 'system';
+      await writeSupervisionNotice(tx, {
+        idempotencyKey: auditKey(input, index),
+        taskId,
+        kind: 'escalation',
+        step: event.step,
+        reason: texts.escalationReason(event),
+        at,
+        issuingUnitId: byHand ? event.actor.unitId : state.officeUnitId,
+        recipientUnitId: state.leadUnitId,
+        issuedById: byHand ? event.actor.userId : null,
       });
+      // Supervisors are told only of tasks within their discipline unit's jurisdiction, each by name.
+      const supervisors = event.notify.includes('supervisor') ? await supervisorsOver(tx, state.leadUnitId) : [];
       notifications.push({
         taskId,
         kind: `escalation_${event.step}`,
         ...texts.escalationText(await subject(), event),
-        recipients: event.notify.map((role): TRecipient =>
+        recipients: event.notify.flatMap((role): TRecipient[] =>
           role === 'leader'
-            ? { userId: state.leaderId }
+            ? [{ userId: state.leaderId }]
             : role === 'office'
-              ? { unitId: state.officeUnitId, role }
+              ? [{ unitId: state.officeUnitId, role }]
               : role === 'supervisor'
-                ? { role }
-                : { unitId: state.leadUnitId, role },
+                ? supervisors
+                : [{ unitId: state.leadUnitId, role }],
         ),
       });
       break;
+    }
     case 'LookBackDue':
       notifications.push({
         taskId,
@@ -333,20 +342,18 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
       break;
   }
 
-  await tx.auditEvent.create({
-    data: {
-      idempotencyKey: auditKey(input, index),
-      taskId,
-      campaignId: state.campaignId,
-      actorId,
-      actorRole: event.actor.role,
-      onBehalfOfId,
-      action: event.type,
-      fromStatus: event.fromStatus ?? null,
-      toStatus: event.toStatus ?? null,
-      detail: JSON.parse(JSON.stringify(event)) as object,
-      at,
-    },
+  await appendAudit(tx, {
+    idempotencyKey: auditKey(input, index),
+    taskId,
+    campaignId: state.campaignId,
+    actorId,
+    actorRole: event.actor.role,
+    onBehalfOfId,
+    action: event.type,
+    fromStatus: event.fromStatus ?? null,
+    toStatus: event.toStatus ?? null,
+    detail: JSON.parse(JSON.stringify(event)) as object,
+    at,
   });
 
   for (const [n, notification] of notifications.entries()) {

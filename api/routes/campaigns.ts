@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { defaultPolicy } from '../../domain/policy';
+import { appendAudit } from '../../activities/audit';
 import { actorOf, requireRole } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
@@ -79,16 +80,14 @@ export function campaignsRouter(deps: TAppDeps): Router {
           createdById: actor.userId,
         },
       });
-      await tx.auditEvent.create({
-        data: {
-          idempotencyKey: `api:campaign-created:${created.id}`,
-          campaignId: created.id,
-          actorId: actor.userId,
-          actorRole: actor.role,
-          action: 'CampaignCreated',
-          detail: { name: body.name, kind: body.kind },
-          at: deps.now(),
-        },
+      await appendAudit(tx, {
+        idempotencyKey: `api:campaign-created:${created.id}`,
+        campaignId: created.id,
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: 'CampaignCreated',
+        detail: { name: body.name, kind: body.kind },
+        at: deps.now(),
       });
       return created;
     });

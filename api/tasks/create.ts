@@ -12,6 +12,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { taskLifecycle, TTaskLifecycleInput } from '../../workflows/taskLifecycle';
 import { taskWorkflowId } from '../../workflows/shared';
 import { findOfficeUnitId } from '../../activities/childTasks';
+import { appendAudit } from '../../activities/audit';
 import { dateOf } from '../../domain/calendar';
 import { deadlineDate, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
@@ -143,23 +144,21 @@ export async function writeTaskRows(
           },
         },
       });
-      await tx.auditEvent.create({
-        data: {
-          idempotencyKey: `api:task-created:${task.id}`,
-          taskId: task.id,
-          campaignId,
-          actorId: actor.userId,
-          actorRole: actor.role,
-          action: 'TaskCreated',
-          toStatus: 'ASSIGNED',
-          detail: {
-            deadline: task.deadline,
-            deadlineText: task.deadlineText,
-            measure: task.item.measure,
-            ...(requestHash ? { requestHash } : {}),
-          },
-          at: new Date(assignedAt),
+      await appendAudit(tx, {
+        idempotencyKey: `api:task-created:${task.id}`,
+        taskId: task.id,
+        campaignId,
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: 'TaskCreated',
+        toStatus: 'ASSIGNED',
+        detail: {
+          deadline: task.deadline,
+          deadlineText: task.deadlineText,
+          measure: task.item.measure,
+          ...(requestHash ? { requestHash } : {}),
         },
+        at: new Date(assignedAt),
       });
     }
   });
