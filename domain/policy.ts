@@ -59,9 +59,29 @@ export const DEFAULT_ESCALATION_LADDER: TEscalationStep[] = [
   { step: 'accountability', afterDaysOverdue: 90, notify: ['office', 'leader', 'supervisor'] },
 ];
 
+export const DUE_DAY_RULES = ['next_workday', 'previous_workday', 'as_is'] as const;
+export const ZDueDayRule = z.enum(DUE_DAY_RULES);
+export type TDueDayRuleName = z.infer<typeof ZDueDayRule>;
+
+/** Working days before the deadline of the 绿, 黄 and 红 warning letters. */
+export const DEFAULT_DEADLINE_WARNINGS = [20, 10, 3] as const;
+
 export const ZCampaignPolicy = z.object({
   /** Monthly reports are due by the end of this day of the month (seed 000: 每月25日前); clamped to short months. */
   reportDueDay: z.number().int().min(1).max(31).default(25),
+  /**
+   * A due day that is not a working day (a weekend, a public holiday) moves to the next working day by default
+   * (the rule offices apply: 遇节假日顺延); 'previous_workday' brings it forward instead, 'as_is' keeps it.
+   */
+  dueDayRule: ZDueDayRule.default('next_workday'),
+  /**
+   * The 绿/黄/红 warning letters before the task's own deadline: this many working days before it, largest first
+   * (three by default: 20, 10 and 3 working days), to the lead unit's staff and head.
+   */
+  deadlineWarnings: z
+    .array(z.number().int().min(1).max(250))
+    .max(5)
+    .default(() => [...DEFAULT_DEADLINE_WARNINGS]),
   /** The reminder goes out this many days before a report is due. */
   reminderDaysBefore: z.number().int().min(0).max(27).default(3),
   /** Every date in the lifecycle is a Shanghai calendar date; China has had no DST since 1991, so a fixed offset. */
@@ -78,8 +98,9 @@ export const ZCampaignPolicy = z.object({
   /** 回头看: the office re-checks a closed task this many months after closure. */
   lookBackDelayMonths: z.number().int().min(1).max(60).default(6),
   /**
-   * Each sign-off level should act within this many days of the application reaching it; past that, the workflow
-   * reminds the signer (a week fits the office's weekly review rhythm without stalling a close-out for a month).
+   * Each sign-off level should act within this many working days of the application reaching it; past that, the
+   * workflow reminds the signer once (a week fits the office's weekly review rhythm without stalling a close-out
+   * for a month). Counted in working days from patch 'workday-calendar' on (calendar days before it).
    */
   signOffDaysPerLevel: z.number().int().min(1).max(60).default(7),
   /** A deadline this close turns the traffic light yellow. */

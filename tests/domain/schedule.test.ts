@@ -1,7 +1,13 @@
-import { endOfDayInstant } from '../../domain/calendar';
+import { officialCalendar } from '../../activities/calendar';
+import { addDaysToInstant, endOfDayInstant } from '../../domain/calendar';
+import { buildWorkdayTable } from '../../domain/workdays';
 import {
   daysOverdue,
   deadlineInstant,
+  deadlineWarnings,
+  nextReminder,
+  signOffReminder,
+  stepReached,
   escalationStepsDue,
   firstReportPeriod,
   initialState,
@@ -183,5 +189,107 @@ describe('traffic light', () => {
   it('a pure long-term task is never red for lack of a date', () => {
     const state = initialState({ ...newTask(), deadline: { kind: 'long_term' }, signOffChain: policy.signOffLevels });
     expect(computeTrafficLight(state, { now: sh('2021-03-11 09:00'), policy })).toBe('green');
+  });
+});
+
+describe('working-day reminders, warning letters and the step reached', () => {
+  const { days, years } = officialCalendar();
+  const y2021 = buildWorkdayTable({
+    from: '2021-01-01',
+    to: '2021-12-31',
+    official: days,
+    officialYears: years,
+    overrides: [],
+  });
+
+  it('the 绿/黄/红 letters go out 20, 10 and 3 working days before the deadline, at 09:00 (端午 2021-06-14 skipped)', () => {
+    const warnings = deadlineWarnings(newTask(), policy, y2021);
+    expect(warnings.map((w) => [w.workdays, w.letter, w.date, w.at])).toEqual([
+      [20, 'green', '2021-06-01', sh('2021-06-01 09:00')],
+      [10, 'yellow', '2021-06-16', sh('2021-06-16 09:00')],
+      [3, 'red', '2021-06-25', sh('2021-06-25 09:00')],
+    ]);
+    // Any list: sorted largest first, the last one red.
+    expect(deadlineWarnings(newTask(), { ...policy, deadlineWarnings: [5, 15] }, y2021).map((w) => w.letter)).toEqual([
+      'green',
+      'red',
+    ]);
+    // A policy stored before the field reads with the default.
+    const { deadlineWarnings: _omitted, ...old } = policy;
+    expect(deadlineWarnings(newTask(), old as typeof policy, y2021)).toHaveLength(3);
+  });
+
+  it('no letters without a dated deadline or once the task is overdue', () => {
+    expect(deadlineWarnings(newTask({ deadline: { kind: 'long_term' } }), policy, y2021)).toEqual([]);
+    const run = new Run(newTask()).at('2021-07-01 00:00');
+    run.do({ type: 'deadlinePassed' });
+    expect(deadlineWarnings(run.state, policy, y2021)).toEqual([]);
+  });
+
+  it('a signer is reminded after signOffDaysPerLevel working days at its level (清明 2021-04-03..05 skipped)', () => {
+    const run = new Run(newTask());
+    expect(signOffReminder(run.state, policy, y2021)).toBeNull();
+    run.toClosureRequested();
+    expect(signOffReminder(run.state, policy, y2021)).toMatchObject({
+      level: 1,
+      workdays: 7,
+      at: sh('2021-04-14 09:00'),
+    });
+    run.at('2021-04-05 15:00').do({ type: 'signOff', actor: head, decision: 'approve' });
+    expect(signOffReminder(run.state, policy, y2021)).toMatchObject({ level: 2, at: sh('2021-04-14 09:00') });
+  });
+
+  it('a deadline 2,000 days past reaches the last step of the ladder only; the others are skipped', () => {
+    const deadline = '2021-06-30T16:00:00.000Z';
+    const now = addDaysToInstant(deadline, 2000);
+    const { reached, skipped } = stepReached(escalationStepsDue(policy, deadline), now);
+    expect(reached?.step).toBe('accountability');
+    expect(skipped.map((s) => s.step)).toEqual(['supervision_notice', 'interview', 'exposure', 'listed_supervision']);
+    // 50 days past: exposure (45) is the step reached; nothing later is touched.
+    const at50 = stepReached(escalationStepsDue(policy, deadline), addDaysToInstant(deadline, 50));
+    expect([at50.reached?.step, at50.skipped.map((s) => s.step)]).toEqual([
+      'exposure',
+      ['supervision_notice', 'interview'],
+    ]);
+    expect(stepReached(escalationStepsDue(policy, deadline), addDaysToInstant(deadline, -1))).toEqual({
+      reached: null,
+      skipped: [],
+    });
+  });
+
+  it('the next reminder: report reminder, warning letter or sign-off reminder, whichever comes first', () => {
+    const run = new Run(newTask()).at('2021-05-25 10:00');
+    expect(nextReminder(run.state, policy, run.now, y2021)).toEqual({
+      kind: 'deadline_warning',
+      at: sh('2021-06-01 09:00'),
+    });
+    expect(nextReminder(run.state, policy, sh('2021-03-11 09:00'), y2021)).toEqual({
+      kind: 'report_reminder',
+      at: '2021-03-22T16:00:00.000Z',
+    });
+    const closing = new Run(newTask());
+    closing.toClosureRequested();
+    expect(nextReminder(closing.state, policy, sh('2021-04-06 10:00'), y2021)).toEqual({
+      kind: 'sign_off_reminder',
+      at: sh('2021-04-14 09:00'),
+    });
+  });
+
+  it('report due dates follow dueDayRule with a table: 2021-04-25 is a Sunday made working day (劳动节调休)', () => {
+    const run = new Run(newTask()).at('2021-04-01 10:00');
+    run.do({ type: 'acknowledge', actor: staff });
+    run.do(report('2021-03'));
+    expect(nextReportDue(run.state, policy, run.now, y2021)?.dueAt).toBe(endOfDayInstant('2021-04-25'));
+    const t = buildWorkdayTable({
+      ...y2021,
+      official: days,
+      officialYears: years,
+      overrides: [{ date: '2021-04-25', workday: false }],
+    });
+    expect(nextReportDue(run.state, policy, run.now, t)).toEqual({
+      period: '2021-04',
+      dueAt: endOfDayInstant('2021-04-26'),
+      reminderAt: addDaysToInstant(endOfDayInstant('2021-04-26'), -3),
+    });
   });
 });

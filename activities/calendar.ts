@@ -1,0 +1,124 @@
+/**
+ * China's working-day calendar as the lifecycle uses it: the official schedule (public holidays and the weekend days
+ * made working days by 调休) from the `chinese-days` package, with the admin's overrides (`CalendarOverride`) on top.
+ *
+ * The package covers only the years the State Council has published (1.5.7: 2004–2026) and silently answers later
+ * years as ordinary weekdays (2027-10-01 comes back as a working day), so its data is read here directly: a year
+ * with no entry in it is "no data", and every answer in such a year is flagged, never guessed quietly.
+ *
+ * `workdayTable` is run by the workflow as a LOCAL activity: its answer is recorded in the history, so an override
+ * edited later changes the timers the workflow plans after its next look, and never the replay of what ran.
+ */
+import official from 'chinese-days/dist/chinese-days.json';
+import chineseDaysPackage from 'chinese-days/package.json';
+import type { Db } from '../db/client';
+import {
+  buildWorkdayTable,
+  yearsOf,
+  type TCalendarEntry,
+  type TOfficialDay,
+  type TWorkdayTable,
+} from '../domain/workdays';
+import { addDaysToDate, isValidDate } from '../domain/calendar';
+import type { ActivityDeps } from './types';
+
+export interface TOfficialCalendar {
+  /** date → the official answer (a holiday or a make-up working day). */
+  days: Record<string, TOfficialDay>;
+  /** Years the package has data for, ascending. */
+  years: number[];
+  version: string;
+}
+
+let cached: TOfficialCalendar | undefined;
+
+/** '国庆节' out of "National Day,国庆节,3" (English name, Chinese name, length of the holiday). */
+function chineseName(raw: string): string {
+  const parts = raw.split(',');
+  return (parts[1] ?? parts[0] ?? '').trim();
+}
+
+/** The package's data, read once. */
+export function officialCalendar(): TOfficialCalendar {
+  if (cached) return cached;
+  const data = official as { holidays: Record<string, string>; workdays: Record<string, string> };
+  const days: Record<string, TOfficialDay> = {};
+  for (const [date, raw] of Object.entries(data.holidays)) days[date] = { workday: false, name: chineseName(raw) };
+  for (const [date, raw] of Object.entries(data.workdays))
+    days[date] = { workday: true, name: `${chineseName(raw)}调休上班` };
+  const years = [...new Set(Object.keys(days).map((d) => Number(d.slice(0, 4))))].sort((a, b) => a - b);
+  cached = { days, years, version: (chineseDaysPackage as { version: string }).version };
+  return cached;
+}
+
+/** The calendar for `from`..`to`: the package's data with the overrides of that range on top. */
+export async function loadWorkdayTable(
+  db: Pick<Db, 'calendarOverride'>,
+  from: string,
+  to: string,
+): Promise<TWorkdayTable> {
+  const overrides = await db.calendarOverride.findMany({
+    where: { date: { gte: from, lte: to } },
+    select: { date: true, workday: true, name: true },
+    orderBy: { date: 'asc' },
+  });
+  const { days, years } = officialCalendar();
+  return buildWorkdayTable({ from, to, official: days, officialYears: years, overrides });
+}
+
+export interface TCalendarCoverage {
+  /** Years the package has official data for (first and last; the list is contiguous). */
+  officialYears: { from: number; to: number };
+  packageVersion: string;
+  /** Per year of the range asked: where its answers come from. */
+  years: { year: number; data: 'package' | 'none'; overrides: number }[];
+  /** One line per year of the range without official data (Chinese, shown as is). */
+  warnings: string[];
+}
+
+/** Which years of `table` have official data, with a warning for each that has none. */
+export function calendarCoverage(table: TWorkdayTable): TCalendarCoverage {
+  const { years: officialYears, version } = officialCalendar();
+  const first = officialYears[0] ?? 0;
+  const last = officialYears[officialYears.length - 1] ?? 0;
+  const years = yearsOf(table.from, table.to).map((year) => ({
+    year,
+    data: table.noDataYears.includes(year) ? ('none' as const) : ('package' as const),
+    overrides: table.entries.filter((e) => e.source === 'override' && e.date.startsWith(`${year}-`)).length,
+  }));
+  const warnings = years
+    .filter((y) => y.data === 'none')
+    .map((y) => noDataWarning(y.year, { first, last }, y.overrides));
+  return { officialYears: { from: first, to: last }, packageVersion: version, years, warnings };
+}
+
+/** The warning for a year without official data. */
+export function noDataWarning(year: number, official: { first: number; last: number }, overrides: number): string {
+  const entered = overrides > 0 ? `已录入${overrides}天调整，其余日期` : '';
+  return (
+    `${year}年没有官方节假日安排数据（内置数据只含${official.first}–${official.last}年），${entered}` +
+    `暂按周一至周五为工作日计算；请在国务院办公厅公布安排后录入节假日调整，或升级日历数据。`
+  );
+}
+
+export interface TWorkdayTableInput {
+  /** 'YYYY-MM-DD', inclusive; at most three years apart. */
+  from: string;
+  to: string;
+}
+
+/** Bounds what one history marker carries: three years of entries is about 120 rows. */
+const MAX_TABLE_DAYS = 3 * 366;
+
+export function workdayTableActivity({ db }: ActivityDeps) {
+  return async function workdayTable(input: TWorkdayTableInput): Promise<TWorkdayTable> {
+    if (!isValidDate(input.from) || !isValidDate(input.to) || input.from > input.to) {
+      throw new RangeError(`workdayTable: not a date range: ${input.from}..${input.to}`);
+    }
+    const to =
+      input.to > addDaysToDate(input.from, MAX_TABLE_DAYS) ? addDaysToDate(input.from, MAX_TABLE_DAYS) : input.to;
+    return loadWorkdayTable(db, input.from, to);
+  };
+}
+
+export type { TCalendarEntry, TWorkdayTable };
