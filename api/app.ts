@@ -25,6 +25,8 @@ import { directoryRouter } from './routes/directory';
 import { filesRouter } from './routes/files';
 import { healthRouter } from './routes/health';
 import { inboxRouter } from './routes/inbox';
+import { ledgerRouter } from './routes/ledger';
+import { noticesRouter } from './routes/notices';
 import { opinionsRouter } from './routes/opinions';
 import { tasksRouter } from './routes/tasks';
 import { securityHeaders } from './security';
@@ -88,6 +90,8 @@ export function createApp(input: TCreateAppDeps): express.Express {
     inboxRouter(deps),
     directoryRouter(deps),
     opinionsRouter(deps),
+    ledgerRouter(deps),
+    noticesRouter(deps),
   );
   // The browser application: every GET outside /api that wants HTML.
   app.use(webRouter());
