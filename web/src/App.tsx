@@ -1,5 +1,5 @@
 /** Routes and the signed-in frame (top navigation). Every page is its own chunk (React.lazy), loaded on first visit. */
-import { lazy, Suspense, type ReactNode } from 'react';
+import { lazy, Suspense, type ComponentType, type ReactNode } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { Badge, Button, Result, Spin } from 'antd';
@@ -15,6 +15,15 @@ const pages = {
   task: () => import('./pages/TaskPage'),
   stats: () => import('./pages/StatsPage'),
   notifications: () => import('./pages/NotificationsPage'),
+  campaigns: () => import('./pages/CampaignsPage'),
+  importTasks: () => import('./pages/ImportPage'),
+  settings: () => import('./pages/SettingsNotificationsPage'),
+  units: () => import('./pages/admin/UnitsPage'),
+  users: () => import('./pages/admin/UsersPage'),
+  groups: () => import('./pages/admin/GroupsPage'),
+  directoryImport: () => import('./pages/admin/DirectoryImportPage'),
+  calendar: () => import('./pages/admin/CalendarPage'),
+  outbox: () => import('./pages/admin/OutboxPage'),
 };
 const LoginPage = lazy(pages.login);
 const InboxPage = lazy(pages.inbox);
@@ -22,6 +31,31 @@ const TasksPage = lazy(pages.tasks);
 const TaskPage = lazy(pages.task);
 const StatsPage = lazy(pages.stats);
 const NotificationsPage = lazy(pages.notifications);
+const CampaignPage = lazy(pages.campaigns);
+const CampaignListPage = lazy(() => pages.campaigns().then((m) => ({ default: m.CampaignListPage })));
+const ImportPage = lazy(pages.importTasks);
+const SettingsNotificationsPage = lazy(pages.settings);
+const UnitsPage = lazy(pages.units);
+const UsersPage = lazy(pages.users);
+const GroupsPage = lazy(pages.groups);
+const DirectoryImportPage = lazy(pages.directoryImport);
+const CalendarPage = lazy(pages.calendar);
+const OutboxPage = lazy(pages.outbox);
+
+/** The pages behind a route, for the routes below (each wrapped in the signed-in frame). */
+const SIGNED_IN_ROUTES: { path: string; Page: ComponentType }[] = [
+  { path: '/campaigns', Page: CampaignListPage },
+  { path: '/campaigns/:id', Page: CampaignPage },
+  { path: '/campaigns/:id/import', Page: ImportPage },
+  { path: '/settings/notifications', Page: SettingsNotificationsPage },
+  { path: '/admin', Page: () => <Navigate to="/admin/units" replace /> },
+  { path: '/admin/units', Page: UnitsPage },
+  { path: '/admin/users', Page: UsersPage },
+  { path: '/admin/groups', Page: GroupsPage },
+  { path: '/admin/directory-import', Page: DirectoryImportPage },
+  { path: '/admin/calendar', Page: CalendarPage },
+  { path: '/admin/outbox', Page: OutboxPage },
+];
 
 /**
  * The page a cold load lands on starts downloading with the application's own code, while the session is checked,
@@ -90,12 +124,20 @@ function TopNav() {
         <Badge count={unread} size="small" offset={[-4, 2]} title={`${unread} 条未读通知`}>
           <NavLink to="/notifications">通知</NavLink>
         </Badge>
+        {me && ['office', 'admin', 'leader', 'supervisor'].includes(me.role) ? (
+          <NavLink to="/campaigns">巡视批次</NavLink>
+        ) : null}
+        {/* Shown to administrators only; the pages and the server refuse everyone else anyway. */}
+        {me?.role === 'admin' ? <NavLink to="/admin">系统管理</NavLink> : null}
       </nav>
       {me ? (
         <div className="zg-user">
           <span>
             {me.name}（{say(ROLE_TEXT, me.role)}）
           </span>
+          <NavLink to="/settings/notifications" className="zg-settings-link">
+            通知设置
+          </NavLink>
           <Button size="small" onClick={() => void onLogout()}>
             退出
           </Button>
@@ -183,6 +225,17 @@ export function App() {
           </RequireAuth>
         }
       />
+      {SIGNED_IN_ROUTES.map(({ path, Page }) => (
+        <Route
+          key={path}
+          path={path}
+          element={
+            <RequireAuth>
+              <Page />
+            </RequireAuth>
+          }
+        />
+      ))}
       <Route
         path="*"
         element={

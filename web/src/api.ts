@@ -144,8 +144,60 @@ export async function request<T>(path: string, options: TRequestOptions = {}): P
 export const api = {
   get: <T>(path: string, query?: TQuery) => request<T>(path, { query }),
   post: <T>(path: string, body: unknown = {}) => request<T>(path, { method: 'POST', body }),
+  put: <T>(path: string, body: unknown = {}) => request<T>(path, { method: 'PUT', body }),
+  patch: <T>(path: string, body: unknown = {}) => request<T>(path, { method: 'PATCH', body }),
   del: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
 };
+
+/** The file name a download answer gives (RFC 5987 `filename*=UTF-8''…` first, then plain `filename=`). */
+export function fileNameOf(disposition: string | null, fallback: string): string {
+  if (!disposition) return fallback;
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // A malformed escape: fall through to the plain name.
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(disposition);
+  return plain ? plain[1].trim() : fallback;
+}
+
+/**
+ * Fetches a file the server builds (台账, 通报, 督办单) and hands it to the browser as a download under the server's
+ * file name. Fetched rather than linked so a refusal (403, 404) is shown as a message instead of saved as a file.
+ */
+export async function downloadFile(path: string, fallbackName: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'NETWORK', say(ERROR_TEXT, 'NETWORK'), undefined);
+  }
+  if (!res.ok) {
+    const error = await toError(res);
+    if (res.status === 401) {
+      setSignedInHint(false);
+      onUnauthenticated?.();
+    }
+    throw error;
+  }
+  const name = fileNameOf(res.headers.get('Content-Disposition'), fallbackName);
+  const url = URL.createObjectURL(await res.blob());
+  try {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } finally {
+    // The click has handed the blob to the download manager; keep the URL a moment for slow browsers.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+  return name;
+}
 
 /**
  * A hint (not a secret: the session itself is the httpOnly cookie) that this browser signed in. Without it the app

@@ -50,6 +50,7 @@ export const ROLE_TEXT: Record<string, string> = {
 export const CAMPAIGN_KIND_TEXT: Record<string, string> = { xunshi: '巡视', xuncha: '巡察', ducha: '督察' };
 
 export const ESCALATION_STEP_TEXT: Record<string, string> = {
+  reminder: '催办',
   supervision_notice: '督办通知',
   interview: '约谈',
   exposure: '通报曝光',
@@ -187,6 +188,63 @@ export const ERROR_TEXT: Record<string, string> = {
   UNPROCESSABLE: '同一幂等键已用于不同的请求内容，未作任何修改',
   INTERNAL: '服务器出错，请稍后再试',
   NETWORK: '无法连接服务器，请检查网络',
+};
+
+export const UNIT_LEVEL_TEXT: Record<string, string> = {
+  province: '省级',
+  city: '市级',
+  county: '县级',
+  department: '部门',
+};
+
+export const UNIT_KIND_TEXT: Record<string, string> = {
+  government: '人民政府',
+  office: '整改办',
+  department: '部门',
+  leading_group: '领导小组',
+  discipline: '纪检监察',
+};
+
+/** 督办 documents by ladder step (the document's own name). */
+export const SUPERVISION_DOC_TEXT: Record<string, string> = {
+  reminder: '催办单',
+  supervision_notice: '督办通知书',
+  interview: '约谈通知',
+  listed_supervision: '挂牌督办通知',
+  accountability: '问责建议',
+  exposure: '通报曝光',
+};
+
+/** Channels a person may be told through, in the order the settings page lists them. */
+export const CHANNEL_TEXT: Record<string, string> = {
+  in_app: '站内',
+  email: '邮件',
+  sms: '短信',
+  dingtalk: '钉钉',
+  wecom: '企业微信',
+};
+export const OUTBOX_CHANNEL_TEXT: Record<string, string> = { ...CHANNEL_TEXT, webhook: '接口推送' };
+
+export const OUTBOX_STATUS_TEXT: Record<string, string> = {
+  pending: '待发送',
+  sending: '发送中',
+  sent: '已发送',
+  failed: '发送失败（将重试）',
+  dead: '已放弃',
+  uncertain: '不确定是否送达',
+};
+
+export const CALENDAR_SOURCE_TEXT: Record<string, string> = {
+  package: '法定',
+  override: '调整',
+  weekday: '周末规则',
+};
+
+export const IMPORT_STATUS_TEXT: Record<string, string> = {
+  preview: '待确认',
+  committing: '导入中',
+  committed: '已导入',
+  failed: '导入失败',
 };
 
 /** Looks a code up in a table, falling back to the code itself so an unknown value is still visible. */

@@ -1,9 +1,12 @@
 /** 统计: per campaign, counts by status and by light, completion rate, a table per unit, the overdue list, charts. */
 import { Link, useSearchParams } from 'react-router-dom';
 import { useQuery } from '@tanstack/react-query';
-import { Alert, Card, Col, Empty, Progress, Row, Select, Skeleton, Statistic, Table, Typography } from 'antd';
+import { Alert, Card, Col, Empty, Progress, Row, Select, Skeleton, Space, Statistic, Table, Typography } from 'antd';
 import { api, errorMessage } from '../api';
+import { useIsOfficeOrAdmin } from '../adminQueries';
 import { BarChart } from '../components/BarChart';
+import { LedgerButton, NoticeButton } from '../components/CampaignTools';
+import { GroupStats } from '../components/GroupStats';
 import { LightTag, StatusTag } from '../components/Tags';
 import { fmtDeadline } from '../format';
 import { keys, useCampaigns } from '../queries';
@@ -25,6 +28,7 @@ const STATUS_FILL: Record<string, string> = {
 export default function StatsPage() {
   const [params, setParams] = useSearchParams();
   const campaigns = useCampaigns();
+  const mayWrite = useIsOfficeOrAdmin();
   const list = campaigns.data?.items ?? [];
   const campaignId = params.get('campaignId') ?? list[0]?.id;
   const stats = useQuery({
@@ -54,6 +58,13 @@ export default function StatsPage() {
           placeholder="选择批次"
         />
       </div>
+      {campaignId ? (
+        <Space wrap style={{ marginBottom: 16 }} aria-label="台账与通报">
+          <LedgerButton campaignId={campaignId} />
+          {mayWrite ? <NoticeButton campaignId={campaignId} /> : null}
+          <Link to={`/campaigns/${encodeURIComponent(campaignId)}`}>查看通报</Link>
+        </Space>
+      ) : null}
       {campaigns.isError ? <Alert type="error" showIcon title={errorMessage(campaigns.error)} /> : null}
       {stats.isError ? <Alert type="error" showIcon title={errorMessage(stats.error)} /> : null}
       {!campaigns.isPending && list.length === 0 ? <Empty description="暂无可查看的巡视批次" /> : null}
@@ -109,6 +120,9 @@ export default function StatsPage() {
               </Card>
             </Col>
           </Row>
+          <Card title={<h2 style={{ margin: 0, fontSize: 16 }}>分类统计</h2>} style={{ marginTop: 16 }}>
+            <GroupStats campaignId={s.campaignId ?? campaignId!} />
+          </Card>
           <Card title={<h2 style={{ margin: 0, fontSize: 16 }}>各单位情况</h2>} style={{ marginTop: 16 }}>
             <Table<TUnitRow>
               rowKey="unitId"

@@ -22,6 +22,7 @@ import {
 } from 'antd';
 import { api, ApiError, errorMessage } from '../api';
 import { TaskActions } from '../actions/TaskActions';
+import { SupervisionCard } from '../components/Supervision';
 import { LightTag, StatusTag } from '../components/Tags';
 import { fmtDate, fmtDateTime, fmtDeadline, fmtPeriod, fmtSize, noticeText } from '../format';
 import { keys } from '../queries';
@@ -387,17 +388,7 @@ export default function TaskPage() {
               ))}
             </Card>
           ) : null}
-          {t.supervisionNotices.length > 0 ? (
-            <Card title={<h2 style={{ margin: 0, fontSize: 16 }}>督办记录</h2>} style={{ marginBottom: 16 }}>
-              {t.supervisionNotices.map((n, i) => (
-                <p key={i}>
-                  {fmtDateTime(n.issuedAt)} · {say(ESCALATION_STEP_TEXT, n.step ?? n.kind)}
-                  {n.period ? `（${fmtPeriod(n.period)}）` : ''}
-                  {n.reason ? `：${n.reason}` : ''}
-                </p>
-              ))}
-            </Card>
-          ) : null}
+          <SupervisionCard task={t} />
           <Children rows={t.children} />
         </Col>
         <Col xs={24} xl={9}>
