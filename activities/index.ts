@@ -3,6 +3,7 @@
  * the database (and tests inject their own). Each activity is idempotent: Temporal may retry it after a crash or a
  * timeout, and a retried activity writes nothing twice (every row it writes carries a unique idempotency key).
  */
+import { workdayTableActivity } from './calendar';
 import { createChildTasksActivity } from './childTasks';
 import { projectLightActivity } from './light';
 import { notifyActivity } from './notify';
@@ -17,5 +18,6 @@ export function createActivities(deps: ActivityDeps) {
     notify: notifyActivity(deps),
     createChildTasks: createChildTasksActivity(deps),
     projectLight: projectLightActivity(deps),
+    workdayTable: workdayTableActivity(deps),
   };
 }

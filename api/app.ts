@@ -19,6 +19,7 @@ import {
   type TApiLimits,
 } from './limits';
 import { authRouter } from './routes/auth';
+import { calendarRouter } from './routes/calendar';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
 import { directoryRouter } from './routes/directory';
@@ -90,6 +91,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
     inboxRouter(deps),
     directoryRouter(deps),
     opinionsRouter(deps),
+    calendarRouter(deps),
     ledgerRouter(deps),
     noticesRouter(deps),
   );
