@@ -1,4 +1,7 @@
 import type { Db } from '../db/client';
+import { currentDeliveryConfig } from '../delivery/config';
+import { createFanOut } from '../delivery/fanout';
+import type { TOutboxPayload } from '../delivery/render';
 import { renderRequested, type TTextRequest, type TTextSubject } from './texts';
 import type { ActivityDeps, TRecipient } from './types';
 
@@ -26,15 +29,20 @@ export interface TNotifyInput {
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
- * Writes in-app notifications (the inbox) and their outbox messages (for delivery by another channel) in the caller's
- * transaction. A recipient given by unit (and optionally role) is expanded to the unit's users, so the inbox of each
- * person shows it.
+ * Writes in-app notifications (the inbox) and their outbox messages in the caller's transaction. A recipient given by
+ * unit (and optionally role) is expanded to the unit's users, so the inbox of each person shows it.
+ *
+ * Outbox: one row per recipient per external channel the person prefers (delivery/fanout.ts; the relay in
+ * delivery/relay.ts sends them), keyed `<notification key>:<channel>`. The 'in_app' row under the notification's own
+ * key is kept as the record of what the inbox got, written already 'sent' (the Notification row is its delivery):
+ * nothing relays it.
  */
 export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date): Promise<number> {
   if (input.text && input.taskId) {
     const subject = await textSubject(tx, input.taskId);
     if (subject) input = { ...input, ...renderRequested(subject, input.text) };
   }
+  const fanOut = createFanOut(tx, currentDeliveryConfig());
   let written = 0;
   for (const [index, recipient] of input.recipients.entries()) {
     const userIds = await resolveRecipient(tx, recipient);
@@ -54,22 +62,26 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
           createdAt: at,
         },
       });
+      const payload: TOutboxPayload = {
+        userId,
+        taskId: input.taskId ?? null,
+        kind: input.kind,
+        title: input.title,
+        body: input.body,
+        link: input.link ?? null,
+        actorId: input.actorId ?? null,
+      };
       await tx.outboxMessage.create({
         data: {
           idempotencyKey: key,
           channel: 'in_app',
-          payload: {
-            userId,
-            taskId: input.taskId ?? null,
-            kind: input.kind,
-            title: input.title,
-            body: input.body,
-            link: input.link ?? null,
-            actorId: input.actorId ?? null,
-          },
+          payload: { ...payload },
+          status: 'sent',
+          sentAt: at,
           createdAt: at,
         },
       });
+      await fanOut(key, payload, at);
       written++;
     }
   }
