@@ -135,9 +135,8 @@ async function readHeads(db: TAuditReader): Promise<Map<string, THead>> {
 /** Walks the legacy prefix, the global chain (with each task's chain inside it) and the heads. */
 export async function verifyAuditChain(db: TAuditReader): Promise<TAuditVerification> {
   const legacy = await legacyDigest(db);
-  // Heads first: a record appended while the walk runs then lies beyond the head read here, and is not a break.
-  const heads = await readHeads(db);
-  const globalHead = heads.get(GLOBAL_HEAD);
+  let heads = new Map<string, THead>();
+  let globalHead: THead | undefined;
   const result = (checked: number, sealed: boolean, broken?: TAuditBreak): TAuditVerification => ({
     ok: !broken,
     checked,
@@ -150,10 +149,9 @@ export async function verifyAuditChain(db: TAuditReader): Promise<TAuditVerifica
   let previous: { hash: string; id: string; seq: number } | null = null;
   let sealed = false;
   let checked = 0;
-  const limit = globalHead?.seq ?? Number.MAX_SAFE_INTEGER;
-  for (let after = 0; ;) {
+  for (let after = 0, readThisRound = 0; ;) {
     const rows = (await db.auditEvent.findMany({
-      where: { chainSeq: { gt: after, lte: limit } },
+      where: { chainSeq: { gt: after } },
       orderBy: { chainSeq: 'asc' },
       take: PAGE,
     })) as (TAuditRow & { chainSeq: number })[];
@@ -215,8 +213,18 @@ export async function verifyAuditChain(db: TAuditReader): Promise<TAuditVerifica
       previous = { hash: row.hash, id: row.id, seq: row.chainSeq };
       if (row.taskId) lastOfTask.set(row.taskId, previous);
     }
-    if (rows.length < PAGE) break;
-    after = rows[rows.length - 1]!.chainSeq;
+    readThisRound += rows.length;
+    if (rows.length > 0) after = rows[rows.length - 1]!.chainSeq;
+    if (rows.length === PAGE) continue;
+    // The end of the table as read: the heads, read now, must name it. A head further on means records appended while
+    // the walk ran (each append moves the heads in its own transaction): walk on to them, while there are any.
+    heads = await readHeads(db);
+    globalHead = heads.get(GLOBAL_HEAD);
+    if (globalHead && globalHead.seq > (previous?.seq ?? 0) && readThisRound > 0) {
+      readThisRound = 0;
+      continue;
+    }
+    break;
   }
 
   // The heads name the last record of each chain: records removed from the end show here.
