@@ -5,6 +5,7 @@
  */
 import { workdayTableActivity } from './calendar';
 import { createChildTasksActivity } from './childTasks';
+import { flagTaskActivity } from './flag';
 import { projectLightActivity } from './light';
 import { notifyActivity } from './notify';
 import { projectTaskEventsActivity } from './projection';
@@ -19,5 +20,6 @@ export function createActivities(deps: ActivityDeps) {
     createChildTasks: createChildTasksActivity(deps),
     projectLight: projectLightActivity(deps),
     workdayTable: workdayTableActivity(deps),
+    flagTask: flagTaskActivity(deps),
   };
 }

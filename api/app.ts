@@ -63,6 +63,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
   app.use(healthRouter(deps));
   // Deadlines and the bound on heavy reads (api/limits.ts); /health above stays outside both.
   const limits = { ...apiLimitsFromEnv(process.env), ...input.limits };
+  deps.decisionTimeoutMs = limits.decisionTimeoutMs;
   app.use('/api', requestDeadline(limits));
   // Sign-in and sign-out come before authentication (they parse their own small JSON bodies).
   app.use('/api', authRouter(deps));

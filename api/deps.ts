@@ -16,4 +16,6 @@ export interface TAppDeps {
   /** Upload limit in bytes (UPLOAD_MAX_BYTES, default 50 MB). */
   uploadMaxBytes?: number;
   logger?: TErrorLogger;
+  /** How long a decision waits for its workflow's answer (api/limits.ts); default 30 s. */
+  decisionTimeoutMs?: number;
 }

@@ -25,18 +25,21 @@ export const ERROR_STATUS = {
 export type TErrorCode = keyof typeof ERROR_STATUS;
 
 export interface TErrorBody {
-  error: { code: TErrorCode | 'INTERNAL'; message: string; issues?: unknown[] };
+  error: { code: TErrorCode | 'INTERNAL'; message: string; issues?: unknown[]; requestId?: string };
 }
 
 export class AppError extends Error {
   readonly code: TErrorCode;
   readonly issues?: unknown[];
+  /** Named in the answer (and its X-Request-Id header) where the caller may need to refer to this request later. */
+  readonly requestId?: string;
 
-  constructor(code: TErrorCode, message: string, issues?: unknown[]) {
+  constructor(code: TErrorCode, message: string, issues?: unknown[], requestId?: string) {
     super(message);
     this.name = 'AppError';
     this.code = code;
     this.issues = issues;
+    this.requestId = requestId;
   }
 
   get status(): number {
@@ -69,6 +72,10 @@ const WORKFLOW_FAILURE_CODES: Record<string, TErrorCode> = {
   InvalidTransition: 'CONFLICT',
   ValidationError: 'VALIDATION',
   NotFound: 'NOT_FOUND',
+  /** The task is flagged for the admin (its workflow met an error it could not act on): refused with the reason. */
+  TaskFlagged: 'CONFLICT',
+  /** The rules threw on this decision's data: the decision is refused, the task unchanged and still usable. */
+  RuleError: 'CONFLICT',
 };
 
 /** Translates any thrown value into an AppError, or null when it is unexpected (a 500). */
@@ -154,6 +161,11 @@ export function errorMiddleware(logger: TErrorLogger = consoleErrorLogger): Erro
     if (appError) {
       const body: TErrorBody = { error: { code: appError.code, message: appError.message } };
       if (appError.issues) body.error.issues = appError.issues;
+      if (appError.requestId) {
+        body.error.requestId = appError.requestId;
+        res.setHeader('X-Request-Id', appError.requestId);
+      }
+      if (appError.code === 'UNAVAILABLE' && !res.getHeader('Retry-After')) res.setHeader('Retry-After', '5');
       res.status(appError.status).json(body);
       return;
     }

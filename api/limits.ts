@@ -24,14 +24,26 @@ export interface TApiLimits {
   maxConcurrentReads: number;
   /** Heavy reads waiting for a slot; beyond that, 503. */
   maxQueuedReads: number;
+  /**
+   * How long a decision waits for its workflow's answer before the API answers 503 with the request id. Generous:
+   * a decision's answer includes its projection, which retries a struggling database for up to a minute; 30 s is
+   * past what a healthy stack needs by two orders of magnitude, and short of what a person waits before retrying.
+   */
+  decisionTimeoutMs: number;
 }
 
-export const DEFAULT_API_LIMITS: TApiLimits = { requestTimeoutMs: 15_000, maxConcurrentReads: 8, maxQueuedReads: 32 };
+export const DEFAULT_API_LIMITS: TApiLimits = {
+  requestTimeoutMs: 15_000,
+  maxConcurrentReads: 8,
+  maxQueuedReads: 32,
+  decisionTimeoutMs: 30_000,
+};
 
 const ZLimitsEnv = z.object({
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_API_LIMITS.requestTimeoutMs),
   API_MAX_CONCURRENT_READS: z.coerce.number().int().min(1).max(1000).default(DEFAULT_API_LIMITS.maxConcurrentReads),
   API_MAX_QUEUED_READS: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_API_LIMITS.maxQueuedReads),
+  API_DECISION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(DEFAULT_API_LIMITS.decisionTimeoutMs),
 });
 
 /** Limits from API_REQUEST_TIMEOUT_MS, API_MAX_CONCURRENT_READS, API_MAX_QUEUED_READS; invalid values throw. */
@@ -40,11 +52,13 @@ export function apiLimitsFromEnv(env: NodeJS.ProcessEnv): TApiLimits {
     API_REQUEST_TIMEOUT_MS: env.API_REQUEST_TIMEOUT_MS || undefined,
     API_MAX_CONCURRENT_READS: env.API_MAX_CONCURRENT_READS || undefined,
     API_MAX_QUEUED_READS: env.API_MAX_QUEUED_READS || undefined,
+    API_DECISION_TIMEOUT_MS: env.API_DECISION_TIMEOUT_MS || undefined,
   });
   return {
     requestTimeoutMs: parsed.API_REQUEST_TIMEOUT_MS,
     maxConcurrentReads: parsed.API_MAX_CONCURRENT_READS,
     maxQueuedReads: parsed.API_MAX_QUEUED_READS,
+    decisionTimeoutMs: parsed.API_DECISION_TIMEOUT_MS,
   };
 }
 

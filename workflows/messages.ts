@@ -5,6 +5,7 @@
  * business rules (domain/task) and refuse with an ApplicationFailure whose `type` is the domain error type.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { TEscalationStepName } from '../domain/policy';
 import type { Actor, TaskState, TaskStatus } from '../domain/task';
 
 /** Who acts: resolved and authenticated by the API, checked against the task by the workflow. */
@@ -100,8 +101,18 @@ export interface TEvidenceInput {
   url?: string;
 }
 
-/** What every accepted decision returns: the task's state after it. */
-export type TDecisionResult = TaskState;
+/**
+ * What every accepted decision returns: where the task stands after it, not the whole state. Each update's result is
+ * kept in the workflow's history, so a result that carried the state (which grows with every report, delegation and
+ * sign-off) made the history grow quadratically with the decisions (issue 10/11: 199 delegations, 5.4 MB in one run).
+ * The API answers with the task as projected to the database anyway; it reads nothing from this result.
+ */
+export interface TDecisionResult {
+  taskId: string;
+  status: TaskStatus;
+  /** Number of events the task has had after this decision (its projection's sequence). */
+  seq: number;
+}
 
 export const acknowledgeUpdate = defineUpdate<TDecisionResult, [TAcknowledgeArgs]>('acknowledge');
 export const submitReportUpdate = defineUpdate<TDecisionResult, [TSubmitReportArgs]>('submitReport');
@@ -117,6 +128,17 @@ export const lookBackVerdictUpdate = defineUpdate<TDecisionResult, [TLookBackVer
 export const endLongTermUpdate = defineUpdate<TDecisionResult, [TEndLongTermArgs]>('endLongTerm');
 export const splitTaskUpdate = defineUpdate<TDecisionResult, [TSplitTaskArgs]>('splitTask');
 
+/**
+ * A supervisor or the task's office issues an escalation step by hand (督办): decided as `escalate` with the caller
+ * as actor; the projection numbers the document in the issuer's name. `reason` is kept by the API on the notice.
+ */
+export interface TIssueSupervisionArgs {
+  actor: TActor;
+  step: TEscalationStepName;
+  reason?: string;
+}
+export const issueSupervisionUpdate = defineUpdate<TDecisionResult, [TIssueSupervisionArgs]>('issueSupervision');
+
 /** A child task tells its parent of each status change (by workflow ID, so it survives continue-as-new). */
 export const childStatusSignal = defineSignal<[{ childTaskId: string; status: TaskStatus }]>('childStatus');
 
@@ -129,3 +151,12 @@ export interface TUrgeArgs {
 export const urgeSignal = defineSignal<[TUrgeArgs]>('urge');
 
 export const taskStateQuery = defineQuery<TaskState>('taskState');
+
+/** Why the workflow stopped acting on its own (an error it could not act on), or null: shown to the admin. */
+export const taskFlagQuery = defineQuery<string | null>('taskFlag');
+
+/** The admin clears a flag once the cause is mended: the workflow then tries its timed steps again. */
+export interface TClearFlagArgs {
+  actor: TActor;
+}
+export const clearFlagUpdate = defineUpdate<TDecisionResult, [TClearFlagArgs]>('clearFlag');

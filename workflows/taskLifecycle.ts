@@ -16,6 +16,7 @@ import {
   continueAsNew,
   allHandlersFinished,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -46,6 +47,7 @@ import {
 import {
   acknowledgeUpdate,
   childStatusSignal,
+  clearFlagUpdate,
   decideExtensionUpdate,
   delegateUpdate,
   endLongTermUpdate,
@@ -58,6 +60,7 @@ import {
   signOffUpdate,
   splitTaskUpdate,
   submitReportUpdate,
+  taskFlagQuery,
   taskStateQuery,
   urgeSignal,
   type TActor,
@@ -171,12 +174,46 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     ...(Object.keys(legacy).length > 0 ? { legacy } : {}),
   });
 
+  /**
+   * Why this task stopped acting on its own, or null. Set when a timed step met an error the rules could not handle
+   * (say, a date the calendar cannot place): the task is flagged for the admin instead of failing its workflow task
+   * forever, and every decision is refused (409) with this reason until the admin clears it.
+   */
+  let flagged: string | null = null;
+
   function decideOrThrow(command: TaskCommand): TaskEvent[] {
-    const result = decide(state, command, ctx());
+    if (flagged !== null) {
+      throw ApplicationFailure.create({ type: 'TaskFlagged', message: flagged, nonRetryable: true });
+    }
+    const result = guarded(() => decide(state, command, ctx()));
     if (!result.ok) {
       throw ApplicationFailure.create({ type: result.error.type, message: result.error.message, nonRetryable: true });
     }
     return result.value;
+  }
+
+  /**
+   * Runs pure rule code for a decision. An unexpected error there (a bug, or data the rules cannot place) refuses the
+   * one decision with a domain failure rather than failing the workflow task, which Temporal would retry forever and
+   * which would leave every later decision hanging.
+   */
+  function guarded<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+      log.error('rule error', { error: String(err) });
+      throw ApplicationFailure.create({
+        type: 'RuleError',
+        message: `规则计算出错，此操作未执行（${ruleErrorMessage(err)}）`,
+        nonRetryable: true,
+      });
+    }
+  }
+
+  /** What a caller is told after an accepted decision: bounded, whatever the size of the state. */
+  function result(): TDecisionResult {
+    return { taskId: input.taskId, status: state.status, seq };
   }
 
   /** Applies accepted events to the state at once (so concurrent handlers see them), then projects them in order. */
@@ -189,7 +226,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   /** Evolves the state synchronously and queues the events' projection; the promise settles once it has landed. */
   function apply(events: TaskEvent[]): Promise<void> {
     const firstSeq = seq;
-    for (const event of events) state = evolve(state, event);
+    // Evolved into a new value first: if a rule throws half-way, the state and its sequence stay as they were.
+    state = guarded(() => events.reduce(evolve, state));
     seq += events.length;
     version++;
     const snapshot = state;
@@ -228,7 +266,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         const events = decideOrThrow(toCommand(arg));
         await commit(events);
         if (after) await after(arg, events);
-        return state;
+        return result();
       },
       { validator: (arg: A) => void decideOrThrow(toCommand(arg)) },
     );
@@ -347,7 +385,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
           parentClosePolicy: ParentClosePolicy.ABANDON,
         });
       }
-      return state;
+      return result();
     },
     { validator: (arg) => void decideOrThrow(splitCommand(arg, placeholderIds(arg))) },
   );
@@ -376,6 +414,36 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   });
 
   setHandler(taskStateQuery, () => state);
+  setHandler(taskFlagQuery, () => flagged);
+
+  // Only the admin clears a flag, and only a flagged task has one to clear: refused before any history otherwise.
+  setHandler(
+    clearFlagUpdate,
+    async () => {
+      flagged = null;
+      version++;
+      await local.flagTask({ taskId: input.taskId, reason: null, at: now() });
+      return result();
+    },
+    {
+      validator: ({ actor }) => {
+        if (actor.role !== 'admin') {
+          throw ApplicationFailure.create({
+            type: 'NotAuthorized',
+            message: 'only an administrator may clear a flagged task',
+            nonRetryable: true,
+          });
+        }
+        if (flagged === null) {
+          throw ApplicationFailure.create({
+            type: 'InvalidTransition',
+            message: 'the task is not flagged',
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
 
   if (assigned) {
     await assigned;
@@ -385,18 +453,29 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
 
   // The timer loop: sleep until the next scheduled step or until a decision changes the state, then act.
   while (!TERMINAL.has(state.status)) {
-    const step = nextTimedStep();
     const seen = version;
-    if (step) {
-      const delayMs = Date.parse(step.at) - Date.now();
-      if (delayMs > 0) {
-        const changed = await condition(() => version !== seen, delayMs);
-        if (changed) continue;
+    try {
+      const step = nextTimedStep();
+      if (step) {
+        const delayMs = Date.parse(step.at) - Date.now();
+        if (delayMs > 0) {
+          const changed = await condition(() => version !== seen, delayMs);
+          if (changed) continue;
+        }
+        await step.run();
+        if (!step.transient) done.add(step.key);
+      } else {
+        await condition(() => version !== seen || shouldContinueAsNew());
       }
-      await step.run();
-      if (!step.transient) done.add(step.key);
-    } else {
-      await condition(() => version !== seen || shouldContinueAsNew());
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // A timed step the rules cannot carry out: flag the task for the admin and wait for the flag to be cleared,
+      // instead of throwing, which would fail this workflow task again at every retry, forever.
+      flagged = `任务自动处理出错，已暂停，请系统管理员处理：${ruleErrorMessage(err)}`;
+      log.error('task flagged', { error: String(err) });
+      await local.flagTask({ taskId: input.taskId, reason: flagged, at: now() });
+      await condition(() => flagged === null);
+      continue;
     }
     if (shouldContinueAsNew()) {
       await settleHandlers();
@@ -527,6 +606,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     projection = run.catch(() => undefined);
     return run;
   }
+}
+
+/** A rule error's message for people, without a stack; bounded, since it is stored and shown. */
+function ruleErrorMessage(err: unknown): string {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return message.slice(0, 500);
 }
 
 interface TimedStep {

@@ -3,6 +3,7 @@ import { Router, type Response } from 'express';
 import type { UpdateDefinition } from '@temporalio/client';
 import {
   acknowledgeUpdate,
+  clearFlagUpdate,
   decideExtensionUpdate,
   endLongTermUpdate,
   lookBackVerdictUpdate,
@@ -119,7 +120,9 @@ export function tasksRouter(deps: TAppDeps): Router {
     args: Omit<A, 'actor'>,
   ): Promise<void> {
     const actor = actorOf(res);
-    await executeDecision(deps, actor, taskId, update, args);
+    // The access log's request id when it set one, so a 503's id matches the log line.
+    const requestId = typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
+    await executeDecision(deps, actor, taskId, update, args, requestId);
     res.json(await taskDetail(db, taskId, deps.now(), actor));
   }
 
@@ -203,6 +206,13 @@ export function tasksRouter(deps: TAppDeps): Router {
       users: body.children.map((c) => c.leaderId),
     });
     await decide(res, id, splitTaskUpdate, body);
+  });
+
+  /** The admin clears a flagged task (its workflow stopped on an error) once the cause is mended; it resumes. */
+  router.post('/tasks/:id/unflag', async (req, res) => {
+    requireRole(actorOf(res), ['admin']);
+    const { id } = ZTaskParams.parse(req.params);
+    await decide(res, id, clearFlagUpdate, {});
   });
 
   /** Urging (催办) changes no state: the office's message goes to the lead unit's inbox; fire-and-forget. */

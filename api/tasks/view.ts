@@ -98,6 +98,8 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     closedAt: iso(row.closedAt),
+    /** Set while the workflow has stopped on an error it could not act on: decisions answer 409 with this reason. */
+    flagged: row.flaggedReason ? { reason: row.flaggedReason, at: iso(row.flaggedAt) } : null,
     signOffChain: state.signOffChain,
     currentSignOff: signer
       ? {

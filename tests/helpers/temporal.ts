@@ -1,5 +1,8 @@
 /** Small helpers shared by the workflow tests. */
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { TaskState } from '../../domain/task';
+import { taskStateQuery, type TDecisionResult } from '../../workflows/messages';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TWorkflowStack } from './stack';
 
@@ -33,4 +36,19 @@ export async function eventually(check: () => Promise<void>, timeoutMs = 15_000)
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/**
+ * A task workflow's handle whose decisions answer with the task's whole state after them: the updates themselves
+ * return only a bounded summary (status and sequence), so the tests that inspect the state query it.
+ */
+export function withState(handle: WorkflowHandle): {
+  executeUpdate<A>(def: UpdateDefinition<TDecisionResult, [A]>, options: { args: [A] }): Promise<TaskState>;
+} {
+  return {
+    async executeUpdate(def, options) {
+      await handle.executeUpdate(def, options);
+      return handle.query(taskStateQuery);
+    },
+  };
 }

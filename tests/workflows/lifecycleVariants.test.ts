@@ -29,7 +29,7 @@ import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLif
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
-import { eventually, refusal, sleepUntil } from '../helpers/temporal';
+import { eventually, refusal, sleepUntil, withState } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -63,11 +63,11 @@ async function newTask(
 
 /** Applies for close-out as `applicant` and has each signer approve in order; returns the final state. */
 async function closeOut(handle: Handle, applicant: Actor, signers: Actor[]): Promise<TaskState> {
-  let state = await handle.executeUpdate(requestClosureUpdate, {
+  let state = await withState(handle).executeUpdate(requestClosureUpdate, {
     args: [{ actor: applicant, applicationId: randomUUID(), summary: '整改完成' }],
   });
   for (const signer of signers) {
-    state = await handle.executeUpdate(signOffUpdate, { args: [{ actor: signer, decision: 'approve' }] });
+    state = await withState(handle).executeUpdate(signOffUpdate, { args: [{ actor: signer, decision: 'approve' }] });
   }
   return state;
 }
@@ -126,7 +126,7 @@ describe('overdue, escalation and extensions', () => {
     await handle.executeUpdate(requestExtensionUpdate, {
       args: [{ actor: org.staffA, newDate, reason: '需协调多部门' }],
     });
-    const refused = await handle.executeUpdate(decideExtensionUpdate, {
+    const refused = await withState(handle).executeUpdate(decideExtensionUpdate, {
       args: [{ actor: org.office, decision: 'refuse', reason: '理由不充分' }],
     });
     expect(refused.status).toBe('OVERDUE');
@@ -142,7 +142,7 @@ describe('overdue, escalation and extensions', () => {
       ),
     ).toBe('NotAuthorized');
     await handle.executeUpdate(decideExtensionUpdate, { args: [{ actor: org.office, decision: 'approve' }] });
-    const extended = await handle.executeUpdate(decideExtensionUpdate, {
+    const extended = await withState(handle).executeUpdate(decideExtensionUpdate, {
       args: [{ actor: org.leader, decision: 'approve' }],
     });
     expect(extended.status).toBe('IN_PROGRESS');
@@ -178,14 +178,14 @@ describe('long-term tasks and look-back', () => {
       await handle.executeUpdate(submitReportUpdate, {
         args: [{ actor: org.staffA, period: due.period, progress: `长期坚持第${i + 1}次`, reportId: `lt-${i}` }],
       });
-      state = await handle.executeUpdate(reviewReportUpdate, {
+      state = await withState(handle).executeUpdate(reviewReportUpdate, {
         args: [{ actor: org.office, period: due.period, decision: 'accept' }],
       });
     }
     for (let i = 1; i < periods.length; i++) expect(periods[i]).toBe(addMonthsToPeriod(periods[i - 1]!, 6));
     expect(await stack.db.supervisionNotice.count({ where: { taskId: input.taskId } })).toBe(0);
 
-    state = await handle.executeUpdate(endLongTermUpdate, { args: [{ actor: org.office, reason: '机制已建立' }] });
+    state = await withState(handle).executeUpdate(endLongTermUpdate, { args: [{ actor: org.office, reason: '机制已建立' }] });
     expect(state.status).toBe('CLOSED');
     expect(await stack.db.report.count({ where: { taskId: input.taskId, status: 'accepted' } })).toBe(4);
     await recordHistories(stack.testEnv.client, handle.workflowId, 'long-term-half-yearly');
@@ -205,7 +205,7 @@ describe('long-term tasks and look-back', () => {
         }),
       ).toBe(1);
     });
-    const reopened = await handle.executeUpdate(lookBackVerdictUpdate, {
+    const reopened = await withState(handle).executeUpdate(lookBackVerdictUpdate, {
       args: [
         {
           actor: org.office,
@@ -219,7 +219,7 @@ describe('long-term tasks and look-back', () => {
 
     const again = await closeOut(handle, org.staffA, [org.headA, org.office, org.leader]);
     expect(again.status).toBe('CLOSED');
-    const verified = await handle.executeUpdate(lookBackVerdictUpdate, {
+    const verified = await withState(handle).executeUpdate(lookBackVerdictUpdate, {
       args: [{ actor: org.office, verdict: 'consolidated' }],
     });
     expect(verified.status).toBe('VERIFIED');
@@ -243,7 +243,7 @@ describe('responsibility', () => {
     expect(
       await refusal(handle.executeUpdate(reassignUpdate, { args: [{ actor: org.staffA, leadUnitId: org.deptB }] })),
     ).toBe('NotAuthorized');
-    const moved = await handle.executeUpdate(reassignUpdate, {
+    const moved = await withState(handle).executeUpdate(reassignUpdate, {
       args: [{ actor: org.office, leadUnitId: org.deptB, reason: '职能调整' }],
     });
     expect(moved.leadUnitId).toBe(org.deptB);
@@ -300,7 +300,7 @@ describe('responsibility', () => {
     });
     await handle.executeUpdate(signOffUpdate, { args: [{ actor: org.headA, decision: 'approve' }] });
     await handle.executeUpdate(signOffUpdate, { args: [{ actor: org.office, decision: 'approve' }] });
-    const closed = await handle.executeUpdate(signOffUpdate, {
+    const closed = await withState(handle).executeUpdate(signOffUpdate, {
       args: [{ actor: org.deputyLeader, decision: 'approve' }],
     });
     expect(closed.status).toBe('CLOSED');
@@ -321,7 +321,7 @@ describe('cascade', () => {
   it('When a province task is split into three city tasks, then the parent can close only after the last city closes', async () => {
     const [parent, input] = await newTask((t) => ({ kind: 'date', date: addDaysToDate(t, 180) }));
     await parent.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
-    const split = await parent.executeUpdate(splitTaskUpdate, {
+    const split = await withState(parent).executeUpdate(splitTaskUpdate, {
       args: [
         { actor: org.office, children: org.cities.map((c) => ({ leadUnitId: c.deptId, leaderId: org.leader.userId })) },
       ],

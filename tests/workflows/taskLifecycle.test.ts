@@ -20,7 +20,7 @@ import { taskLifecycle, type TTaskLifecycleInput } from '../../workflows/taskLif
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 import { recordHistories } from '../helpers/histories';
 import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
-import { eventually, refusal, sleepUntil } from '../helpers/temporal';
+import { eventually, refusal, sleepUntil, withState } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
 
@@ -90,7 +90,7 @@ describe('taskLifecycle', () => {
     expect(await refusal(handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffB }] }))).toBe(
       'NotAuthorized',
     );
-    const acknowledged = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
+    const acknowledged = await withState(handle).executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
     expect(acknowledged.status).toBe('IN_PROGRESS');
     expect(await refusal(handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] }))).toBe(
       'InvalidTransition',
@@ -166,7 +166,7 @@ describe('taskLifecycle', () => {
       await refusal(handle.executeUpdate(signOffUpdate, { args: [{ actor: org.office, decision: 'approve' }] })),
     ).toBe('NotAuthorized');
     await handle.executeUpdate(signOffUpdate, { args: [{ actor: org.headA, decision: 'approve' }] });
-    const returned = await handle.executeUpdate(signOffUpdate, {
+    const returned = await withState(handle).executeUpdate(signOffUpdate, {
       args: [{ actor: org.office, decision: 'return', reason: '整改不到位' }],
     });
     expect(returned.status).toBe('IN_PROGRESS');
@@ -176,7 +176,7 @@ describe('taskLifecycle', () => {
     });
     await handle.executeUpdate(signOffUpdate, { args: [{ actor: org.headA, decision: 'approve' }] });
     await handle.executeUpdate(signOffUpdate, { args: [{ actor: org.office, decision: 'approve' }] });
-    const closed: TaskState = await handle.executeUpdate(signOffUpdate, {
+    const closed: TaskState = await withState(handle).executeUpdate(signOffUpdate, {
       args: [{ actor: org.leader, decision: 'approve' }],
     });
     expect(closed.status).toBe('CLOSED');
