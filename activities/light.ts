@@ -7,7 +7,15 @@
 import type { Db } from '../db/client';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../domain/policy';
 import type { TaskState } from '../domain/task';
-import { computeTrafficLight, nextLightChange, type TrafficLight } from '../domain/trafficLight';
+import {
+  computeTrafficLight,
+  lightChangeReason,
+  nextLightChange,
+  type LightReason,
+  type TrafficLight,
+} from '../domain/trafficLight';
+import { textSubject, writeNotifications } from './notify';
+import { lightRedText } from './texts';
 import type { ActivityDeps } from './types';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
@@ -38,9 +46,81 @@ export function lightColumns(state: TaskState, policy: TCampaignPolicy, at: stri
  * workflow history with every decision, and a policy there would grow every marker for a value the database holds
  * already (policies are fixed when the campaign is created). It is also the policy the read side's repair uses.
  */
-export async function snapshotLightColumns(tx: Pick<Tx, 'campaign'>, state: TaskState, at: string) {
+export async function snapshotLightColumns(
+  tx: Tx,
+  state: TaskState,
+  at: string,
+  change?: { key: string; events: readonly { type: string; final?: boolean }[] },
+) {
   const campaign = await tx.campaign.findUnique({ where: { id: state.campaignId }, select: { policy: true } });
-  return lightColumns(state, parsePolicy(campaign?.policy), at);
+  const policy = parsePolicy(campaign?.policy);
+  const columns = lightColumns(state, policy, at);
+  if (change) {
+    await recordLightChange(tx, {
+      key: change.key,
+      state,
+      toLight: columns.trafficLight,
+      at,
+      reason: (from) =>
+        lightChangeReason(change.events, state, { now: at, policy }, { from, to: columns.trafficLight }),
+    });
+  }
+  return columns;
+}
+
+/**
+ * Records a change of the task's light (a `TaskLightChange` row for the timeline) when `toLight` differs from the
+ * light last recorded, in the caller's transaction, before the row is written; a turn to red also tells the office
+ * and the lead unit, once per turn. The light compared with is the last recorded change's (the row's own column
+ * when none is recorded yet): the read side's repair rewrites the column without recording, and must not swallow a
+ * turn to red. Idempotent: a retried write finds the change recorded and records nothing.
+ */
+export async function recordLightChange(
+  tx: Tx,
+  input: {
+    key: string;
+    state: TaskState;
+    toLight: TrafficLight;
+    at: string;
+    reason: (from: TrafficLight) => LightReason;
+  },
+): Promise<{ from: TrafficLight; to: TrafficLight } | null> {
+  const { state, toLight } = input;
+  const last = await tx.taskLightChange.findFirst({
+    where: { taskId: state.taskId },
+    orderBy: [{ at: 'desc' }, { idempotencyKey: 'desc' }],
+    select: { toLight: true },
+  });
+  const row = last ? null : await tx.task.findUnique({ where: { id: state.taskId }, select: { trafficLight: true } });
+  const from = (last?.toLight ?? row?.trafficLight ?? 'green') as TrafficLight;
+  if (from === toLight) return null;
+  const idempotencyKey = `${input.key}:light:${toLight}`;
+  if (await tx.taskLightChange.findUnique({ where: { idempotencyKey } })) return null;
+  const reason = input.reason(from);
+  const at = new Date(input.at);
+  await tx.taskLightChange.create({
+    data: { idempotencyKey, taskId: state.taskId, fromLight: from, toLight, reason, at },
+  });
+  if (toLight === 'red') {
+    const subject = (await textSubject(tx, state.taskId, state.leadUnitId)) ?? {
+      taskId: state.taskId,
+      title: '整改任务',
+      unitName: '责任单位',
+    };
+    await writeNotifications(
+      tx,
+      {
+        idempotencyKey: idempotencyKey,
+        taskId: state.taskId,
+        kind: 'light_red',
+        ...lightRedText(subject, { reason }),
+        recipients: [{ unitId: state.officeUnitId, role: 'office' }, { unitId: state.leadUnitId }],
+        at: input.at,
+      },
+      at,
+    );
+  }
+  return { from, to: toLight };
 }
 
 export interface TProjectLightInput {
@@ -60,13 +140,32 @@ export interface TProjectLightInput {
  */
 export function projectLightActivity({ db }: ActivityDeps) {
   return async function projectLight(input: TProjectLightInput): Promise<{ written: boolean }> {
-    const { count } = await db.task.updateMany({
-      where: { id: input.taskId, updatedAt: { lte: new Date(input.at) } },
-      data: {
-        trafficLight: input.trafficLight,
-        lightChangesAt: input.lightChangesAt === null ? null : new Date(input.lightChangesAt),
-      },
+    return db.$transaction(async (tx) => {
+      const { count } = await tx.task.updateMany({
+        where: { id: input.taskId, updatedAt: { lte: new Date(input.at) } },
+        data: {
+          trafficLight: input.trafficLight,
+          lightChangesAt: input.lightChangesAt === null ? null : new Date(input.lightChangesAt),
+        },
+      });
+      if (count === 0) return { written: false };
+      // The change of light (if any) is recorded with the write; the reason is what the rules say at `at`.
+      const row = await tx.task.findUnique({
+        where: { id: input.taskId },
+        select: { stateJson: true, campaign: { select: { policy: true } } },
+      });
+      if (row?.stateJson) {
+        const state = row.stateJson as unknown as TaskState;
+        const policy = parsePolicy(row.campaign.policy);
+        await recordLightChange(tx, {
+          key: `${input.taskId}:${input.at}`,
+          state,
+          toLight: input.trafficLight,
+          at: input.at,
+          reason: (from) => lightChangeReason([], state, { now: input.at, policy }, { from, to: input.trafficLight }),
+        });
+      }
+      return { written: true };
     });
-    return { written: count > 0 };
   };
 }

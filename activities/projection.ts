@@ -38,7 +38,10 @@ export function projectTaskEventsActivity({ db }: ActivityDeps) {
       for (const [i, event] of input.events.entries()) {
         await projectEvent(tx, input, event, i);
       }
-      await writeSnapshot(tx, input.state, input.events[input.events.length - 1]!.at);
+      await writeSnapshot(tx, input.state, input.events[input.events.length - 1]!.at, {
+        key: firstKey,
+        events: input.events,
+      });
       await projectPendingActions(tx, input.state, input.events[input.events.length - 1]!.at);
       return { written: true };
     });
@@ -50,7 +53,13 @@ function auditKey(input: TProjectTaskEventsInput, index: number): string {
   return `${input.workflowId}:${String(input.firstSeq + index).padStart(10, '0')}`;
 }
 
-async function writeSnapshot(tx: Tx, state: TaskState, at: string): Promise<void> {
+/** `change`: what recording a change of light needs (its key, and the events that may explain it). */
+async function writeSnapshot(
+  tx: Tx,
+  state: TaskState,
+  at: string,
+  change?: { key: string; events: TaskEvent[] },
+): Promise<void> {
   const level = state.status === 'CLOSURE_REQUESTED' && state.closure ? state.closure.levelReached + 1 : null;
   await tx.task.update({
     where: { id: state.taskId },
@@ -67,8 +76,9 @@ async function writeSnapshot(tx: Tx, state: TaskState, at: string): Promise<void
       stateJson: JSON.parse(JSON.stringify(state)) as object,
       closedAt: state.closedAt ? new Date(state.closedAt) : null,
       updatedAt: new Date(at),
-      // The light as of this snapshot and when it next may change (the workflow wakes then to project it again).
-      ...(await snapshotLightColumns(tx, state, at)),
+      // The light as of this snapshot and when it next may change (the workflow wakes then to project it again);
+      // a change of light is recorded for the timeline (and a turn to red told) before the row is written.
+      ...(await snapshotLightColumns(tx, state, at, change)),
     },
   });
 }

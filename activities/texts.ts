@@ -6,6 +6,7 @@
  */
 import { addDaysToInstant, dateOf } from '../domain/calendar';
 import type { TEscalationStepName } from '../domain/policy';
+import type { LightReason } from '../domain/trafficLight';
 
 /** What every text names. */
 export interface TTextSubject {
@@ -200,13 +201,81 @@ export function reportReminderText(s: TTextSubject, e: { period: string; dueAt: 
   );
 }
 
+/** Why a light changed, as the timeline and the red-light notice say it. */
+export const LIGHT_REASON_TEXTS: Record<LightReason, string> = {
+  overdue: '已超过整改期限',
+  listed_supervision: '已挂牌督办',
+  deadline_near: '临近整改期限',
+  report_late: '整改进展逾期未报',
+  on_track: '按期推进',
+  closed: '已销号',
+  report_filed: '已报送整改进展',
+  extension_approved: '延期申请已批准',
+  reassigned: '已改派责任单位',
+  reopened: '回头看后重新整改',
+};
+
+export function lightRedText(s: TTextSubject, e: { reason: LightReason }): TText {
+  return text(
+    s,
+    `【红灯】${s.unitName}${q(s)}`,
+    `${s.unitName}${q(s)}亮红灯：${LIGHT_REASON_TEXTS[e.reason]}。请整改办督促、责任单位立即整改。`,
+  );
+}
+
+const LETTER_NAMES = { green: '绿', yellow: '黄', red: '红' } as const;
+
+/** The 绿/黄/红 warning letter before the task's own deadline. */
+export function deadlineWarningText(
+  s: TTextSubject,
+  e: { letter: 'green' | 'yellow' | 'red'; workdays: number; deadlineDate: string },
+): TText {
+  const letter = LETTER_NAMES[e.letter];
+  return text(
+    s,
+    `【${letter}色预警】${s.unitName}${q(s)}距整改期限还有${e.workdays}个工作日`,
+    `${q(s)}的整改期限为${dateText(e.deadlineDate)}，距今还有${e.workdays}个工作日。请${s.unitName}抓紧推进，按期完成整改。`,
+  );
+}
+
+/** To a signer whose level has waited the policy's working days. */
+export function signOffReminderText(s: TTextSubject, e: { workdays: number; level: number }): TText {
+  return text(
+    s,
+    `【签批提醒】${s.unitName}${q(s)}销号申请待签批`,
+    `${s.unitName}${q(s)}的销号申请已在第${e.level}级等待签批${e.workdays}个工作日，请尽快签批。`,
+  );
+}
+
+/** To the office, once per year, when a lifecycle date falls in a year without official calendar data. */
+export function calendarNoDataText(e: { year: number; officialTo: number }): { title: string; body: string } {
+  return {
+    title: `【工作日历】${e.year}年节假日安排尚无数据`,
+    body:
+      `有整改任务的日期落在${e.year}年，而内置节假日数据只到${e.officialTo}年：该年暂按周一至周五为工作日计算。` +
+      `请系统管理员在国务院办公厅公布安排后录入节假日调整（系统管理 → 工作日历）。`,
+  };
+}
+
 /**
  * Texts the workflow asks for by kind (it has no database): the notify activity renders them with the names it
  * looks up. Plain data, so it travels in the activity's input.
  */
 export type TTextRequest =
-  { kind: 'urge'; message: string; byRole?: string } | { kind: 'report_reminder'; period: string; dueAt: string };
+  | { kind: 'urge'; message: string; byRole?: string }
+  | { kind: 'report_reminder'; period: string; dueAt: string }
+  | { kind: 'deadline_warning'; letter: 'green' | 'yellow' | 'red'; workdays: number; deadlineDate: string }
+  | { kind: 'sign_off_reminder'; level: number; workdays: number };
 
 export function renderRequested(s: TTextSubject, request: TTextRequest): TText {
-  return request.kind === 'urge' ? urgeText(s, request) : reportReminderText(s, request);
+  switch (request.kind) {
+    case 'urge':
+      return urgeText(s, request);
+    case 'report_reminder':
+      return reportReminderText(s, request);
+    case 'deadline_warning':
+      return deadlineWarningText(s, request);
+    case 'sign_off_reminder':
+      return signOffReminderText(s, request);
+  }
 }

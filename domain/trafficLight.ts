@@ -109,3 +109,54 @@ export function countTrafficLights(lights: readonly TrafficLight[]): Record<Traf
 export function reportDueAt(period: string, policy: TCampaignPolicy): string {
   return dueInstant(period, policy.reportDueDay);
 }
+
+const LIGHT_RANK: Record<TrafficLight, number> = { green: 0, yellow: 1, red: 2 };
+
+/** Why a task's light is what it is, or why it changed (the timeline names it). */
+export type LightReason =
+  | 'overdue'
+  | 'listed_supervision'
+  | 'deadline_near'
+  | 'report_late'
+  | 'on_track'
+  | 'closed'
+  | 'report_filed'
+  | 'extension_approved'
+  | 'reassigned'
+  | 'reopened';
+
+/** The reason the rules give the light at `now` (what holds, not what happened). */
+export function lightReason(state: TaskState, ctx: { now: string; policy: TCampaignPolicy }): LightReason {
+  const { now, policy } = ctx;
+  if (state.status === 'VERIFIED' || state.status === 'CLOSED') return 'closed';
+  const deadline = deadlineInstant(state);
+  if (state.overdue || state.status === 'OVERDUE') return 'overdue';
+  if (deadline !== null && compareInstants(now, deadline) >= 0) return 'overdue';
+  if (state.escalations.some((e) => RED_STEPS.has(e.step))) return 'listed_supervision';
+  if (deadline !== null && compareInstants(addDaysToInstant(now, policy.warningWindowDays), deadline) >= 0)
+    return 'deadline_near';
+  if (hasLateReport(state, policy, now)) return 'report_late';
+  return 'on_track';
+}
+
+/**
+ * The reason for a change of light projected with events: the event that moved it when one of them explains a
+ * change (a report filed, an extension approved, a reassignment, a reopening), else what the rules say now.
+ */
+export function lightChangeReason(
+  events: readonly { type: string; final?: boolean }[],
+  state: TaskState,
+  ctx: { now: string; policy: TCampaignPolicy },
+  change: { from: TrafficLight; to: TrafficLight },
+): LightReason {
+  const holds = lightReason(state, ctx);
+  // Turning worse is explained by what holds now (overdue, a late report, a deadline near); so is a closure.
+  if (LIGHT_RANK[change.to] >= LIGHT_RANK[change.from] || holds === 'closed') return holds;
+  for (const event of [...events].reverse()) {
+    if (event.type === 'ExtensionApproved' && event.final) return 'extension_approved';
+    if (event.type === 'ReportSubmitted') return 'report_filed';
+    if (event.type === 'TaskReassigned') return 'reassigned';
+    if (event.type === 'TaskReopened') return 'reopened';
+  }
+  return holds;
+}
