@@ -55,6 +55,7 @@ export async function ledgerRows(db: Db, campaignId: string, scope: TScope, now:
       trafficLight: true,
       closedAt: true,
       createdAt: true,
+      importKey: true,
     },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
   });
@@ -95,6 +96,11 @@ export async function ledgerRows(db: Db, campaignId: string, scope: TScope, now:
   }
   const units = await unitNames(db, [...tasks.map((t) => t.leadUnitId), ...[...participantIds.values()].flat()]);
 
+  // Tasks created by one request share their instant: an imported one keeps its sheet row ('<importId>:<row>').
+  const sheetRow = (t: { importKey: string | null }) => Number(/:(\d+)$/.exec(t.importKey ?? '')?.[1] ?? 0);
+  tasks.sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || sheetRow(a) - sheetRow(b) || a.id.localeCompare(b.id),
+  );
   // Categories in the order their first measure was created; problems likewise within their category.
   const categoryOrder = new Map<string, number>();
   const problemOrder = new Map<string, number>();
