@@ -30,6 +30,7 @@ import { ledgerRouter } from './routes/ledger';
 import { noticesRouter } from './routes/notices';
 import { opinionsRouter } from './routes/opinions';
 import { tasksRouter } from './routes/tasks';
+import { supervisionRouter } from './routes/supervision';
 import { securityHeaders } from './security';
 import { webRouter } from './web';
 
@@ -92,6 +93,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
     inboxRouter(deps),
     directoryRouter(deps),
     opinionsRouter(deps),
+    supervisionRouter(deps),
     calendarRouter(deps),
     ledgerRouter(deps),
     noticesRouter(deps),

@@ -18,6 +18,7 @@ import {
   type TActor,
   type TDecisionResult,
 } from '../../workflows/messages';
+import { appendAudit } from '../../activities/audit';
 import { actorOf, requireRole } from '../auth';
 import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
@@ -222,7 +223,7 @@ export function tasksRouter(deps: TAppDeps): Router {
     const { id } = ZTaskParams.parse(req.params);
     const body = ZUrgeRequest.parse(req.body);
     await requireVisibleTask(db, actor, id, deps.now());
-    const task = await db.task.findUniqueOrThrow({ where: { id }, select: { status: true } });
+    const task = await db.task.findUniqueOrThrow({ where: { id }, select: { status: true, campaignId: true } });
     if (!mayUrge({ status: task.status as TaskStatus }, actor)) {
       throw AppError.conflict(`A ${task.status} task needs no urging`);
     }
@@ -230,6 +231,20 @@ export function tasksRouter(deps: TAppDeps): Router {
     await deps.client.workflow
       .getHandle(taskWorkflowId(id))
       .signal(urgeSignal, { actor, urgeId, message: body.message });
+    // The urge changes no state, so the workflow writes no audit record of it: the API records who urged, once the
+    // signal is accepted (a signal refused, e.g. for a missing workflow, leaves no record of an urge never sent).
+    await db.$transaction((tx) =>
+      appendAudit(tx, {
+        idempotencyKey: `api:urge:${urgeId}`,
+        taskId: id,
+        campaignId: task.campaignId,
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: 'TaskUrged',
+        detail: { urgeId, message: body.message },
+        at: deps.now(),
+      }),
+    );
     res.status(202).json({ urgeId });
   });
 

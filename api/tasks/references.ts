@@ -37,8 +37,8 @@ export async function checkUnitsAndLeaders(
 /**
  * Offices act only within their level (issue 11): the units and people a caller names when creating, reassigning or
  * splitting a task must lie in the caller's scope — for an office, its parent unit's subtree (`scopeOf`), so a city
- * office names its own city's units and leaders only, while a province office may name its cities'. Admins and
- * supervisors see everything, so nothing is refused for them. 403 in Chinese, naming units and people by name only:
+ * office names its own city's units and leaders only, while a province office may name its cities'. Admins see
+ * everything, so nothing is refused for them; a supervisor's scope is their discipline unit's jurisdiction. 403 in Chinese, naming units and people by name only:
  * refusals never show internal ids. Unknown ids are left to `checkUnitsAndLeaders` (400), which runs first.
  */
 export async function requireWithinLevel(

@@ -12,6 +12,8 @@ import {
   type TaskState,
 } from '../../domain/task';
 import { AppError } from '../errors';
+import { supervisionActions } from '../supervision/rules';
+import { supervisionNoticeViews } from '../supervision/view';
 import { taskRow, loadRowNames } from './rows';
 import { policyOf, stateOf, taskSummary } from './summary';
 
@@ -160,13 +162,8 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
       requestedById: e.requestedById,
       requestedAt: e.requestedAt.toISOString(),
     })),
-    supervisionNotices: row.supervisionNotices.map((n) => ({
-      kind: n.kind,
-      step: n.step,
-      reason: n.reason,
-      period: n.period,
-      issuedAt: n.issuedAt.toISOString(),
-    })),
+    // Numbered 督办 documents with their 签收 and 反馈 (api/supervision/view.ts).
+    supervisionNotices: await supervisionNoticeViews(db, row.supervisionNotices, audit, now),
     children: row.children.map((c) => taskRow(c, childNames, now)),
     audit: audit.map((a) => ({
       action: a.action,
@@ -181,7 +178,11 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     messages,
     names,
     allowedActions: viewer
-      ? await withDeputyCandidates(db, viewer, allowedActions(state, viewer, { now: now.toISOString(), policy }))
+      ? [
+          ...(await withDeputyCandidates(db, viewer, allowedActions(state, viewer, { now: now.toISOString(), policy }))),
+          // 签收, 反馈 and issuing a step by hand, by the rules the supervision routes refuse with.
+          ...supervisionActions(state, row.supervisionNotices, viewer, { now: now.toISOString(), policy }),
+        ]
       : [],
   };
 }

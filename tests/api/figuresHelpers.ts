@@ -4,7 +4,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import request from 'supertest';
-import { as, type TApiStack, demoCast } from './harness';
+import { as, type TApiStack, type demoCast } from './harness';
 
 /** GETs a file as bytes (supertest buffers only text by default). */
 export async function download(
