@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import express from 'express';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { createApp } from '../../api/app';
 import type { Db } from '../../db/client';
@@ -383,4 +383,37 @@ export function tinyPdf(text = 'Zhenggai evidence'): Buffer {
   for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`;
   out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return Buffer.from(out, 'latin1');
+}
+
+// ---- Shared steps of the journeys (tests/browser/admin.test.ts; journeys.test.ts keeps its own copies). ----
+
+/** A button by its exact accessible name. */
+export const buttonNamed = (scope: Page | Locator, name: string): Locator =>
+  scope.getByRole('button', { name, exact: true });
+
+/** The open dialog, once the application has moved the focus into it (its form is then mounted and settled). */
+export async function openDialog(page: Page): Promise<Locator> {
+  const dialog = page.getByRole('dialog').last();
+  await dialog.waitFor();
+  await dialog.locator(':focus').waitFor();
+  return dialog;
+}
+
+/** Types into a field and makes sure the text stayed (a dialog still settling may drop a fill; a person retypes). */
+export async function typeInto(field: Locator, text: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await field.fill(text);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    if ((await field.inputValue()) === text) return;
+  }
+  throw new Error(`the field did not keep the text "${text}"`);
+}
+
+/** Picks `option` in the antd select labelled `label` inside `scope` (typing to filter first when it searches). */
+export async function pickOption(page: Page, scope: Page | Locator, label: string, option: string): Promise<void> {
+  const box = scope.getByLabel(label, { exact: true });
+  await box.click();
+  const dropdown = page.locator('.ant-select-dropdown:visible');
+  await dropdown.getByTitle(option, { exact: true }).first().click();
+  await dropdown.waitFor({ state: 'hidden' }).catch(() => undefined);
 }

@@ -143,8 +143,9 @@ export type TCoverageWarning = string | { year?: number; message: string };
 export interface TCalendarAnswer {
   days: TCalendarDay[];
   coverage?: {
-    years?: number[] | Record<string, unknown>;
-    yearsWithData?: number[];
+    officialYears?: { from: number; to: number };
+    packageVersion?: string;
+    years?: { year: number; data: string; overrides: number }[];
     warnings?: TCoverageWarning[];
   };
 }
@@ -183,4 +184,13 @@ export interface TSupervisionView {
   feedbackAt?: string | null;
   answerDueAt?: string | null;
   documentUrl?: string | null;
+  /** The document's kind in words (催办单, 督办通知书, …). */
+  title?: string;
+  issuingUnitName?: string | null;
+  issuedByName?: string | null;
+  recipientUnitName?: string | null;
+  signedByName?: string | null;
+  feedbackByName?: string | null;
+  /** No answer yet and its due instant has passed. */
+  answerOverdue?: boolean;
 }

@@ -91,6 +91,8 @@ export const AUDIT_TEXT: Record<string, string> = {
   TaskUrged: '催办',
   UrgeSent: '催办',
   LongTermEnded: '结束长期坚持',
+  SupervisionNoticeSigned: '签收督办单',
+  SupervisionFeedback: '反馈督办',
 };
 
 /** What the inbox asks of the caller. */

@@ -105,13 +105,24 @@ function FeedbackDialog({
 }
 
 function StateCell({ n }: { n: TSupervisionView }) {
-  if (n.kind === 'report_overdue' && !n.documentNo) return <span>—</span>;
+  if (!n.documentNo && !n.answerDueAt) return <span>—</span>;
+  const by = (name: string | null | undefined) => (name ? `（${name}）` : '');
   return (
     <Space direction="vertical" size={2}>
-      {n.signedAt ? <Tag color="success">已签收 {fmtDateTime(n.signedAt)}</Tag> : <Tag color="warning">未签收</Tag>}
+      {n.signedAt ? (
+        <span>
+          <Tag color="success">已签收</Tag>
+          {fmtDateTime(n.signedAt)}
+          {by(n.signedByName)}
+        </span>
+      ) : (
+        <Tag color="warning">未签收</Tag>
+      )}
       {n.feedbackAt ? (
         <span>
-          <Tag color="success">已反馈 {fmtDateTime(n.feedbackAt)}</Tag>
+          <Tag color="success">已反馈</Tag>
+          {fmtDateTime(n.feedbackAt)}
+          {by(n.feedbackByName)}
           {n.feedback ? (
             <div className="zg-pre" style={{ fontSize: 13 }}>
               {n.feedback}
@@ -119,8 +130,9 @@ function StateCell({ n }: { n: TSupervisionView }) {
           ) : null}
         </span>
       ) : (
-        <Tag color={n.answerDueAt ? 'orange' : 'default'}>
-          未反馈{n.answerDueAt ? `（${fmtDueBy(n.answerDueAt)}前）` : ''}
+        <Tag color={n.answerOverdue ? 'error' : n.answerDueAt ? 'orange' : 'default'}>
+          {n.answerOverdue ? '反馈逾期' : '未反馈'}
+          {n.answerDueAt ? `（${fmtDueBy(n.answerDueAt)}前）` : ''}
         </Tag>
       )}
     </Space>
@@ -182,8 +194,11 @@ export function SupervisionCard({ task }: { task: TTaskDetail }) {
               key: 'step',
               render: (_: unknown, n) => (
                 <>
-                  {say(SUPERVISION_DOC_TEXT, n.step ?? n.kind)}
+                  {n.title ?? say(SUPERVISION_DOC_TEXT, n.step ?? n.kind)}
                   {n.period ? `（${fmtPeriod(n.period)}）` : ''}
+                  {n.recipientUnitName ? (
+                    <div style={{ fontSize: 13, color: '#555' }}>主送：{n.recipientUnitName}</div>
+                  ) : null}
                   {n.reason ? <div style={{ fontSize: 13, color: '#555' }}>{n.reason}</div> : null}
                 </>
               ),

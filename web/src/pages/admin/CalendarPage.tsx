@@ -115,6 +115,13 @@ export default function CalendarPage() {
           }
         />
       ) : null}
+      {calendar.data?.coverage?.officialYears ? (
+        <p style={{ color: '#555' }}>
+          内置官方节假日数据：{calendar.data.coverage.officialYears.from}–{calendar.data.coverage.officialYears.to}年
+          {calendar.data.coverage.packageVersion ? `（chinese-days ${calendar.data.coverage.packageVersion}）` : ''}
+          ；其余年份请按国务院办公厅公布的安排录入调整。
+        </p>
+      ) : null}
       {calendar.isError ? <Alert type="error" showIcon title={errorMessage(calendar.error)} /> : null}
       <Row gutter={16}>
         <Col xs={24} xl={16}>
