@@ -6,6 +6,7 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import { TASK_QUEUE } from '../workflows/shared';
+import { accessLog } from './accessLog';
 import { authenticate } from './auth';
 import type { TAppDeps } from './deps';
 import { AppError, consoleErrorLogger, errorMiddleware, type TErrorLogger } from './errors';
@@ -18,6 +19,7 @@ import {
   requestDeadline,
   type TApiLimits,
 } from './limits';
+import { auditRouter } from './routes/audit';
 import { authRouter } from './routes/auth';
 import { calendarRouter } from './routes/calendar';
 import { campaignsRouter } from './routes/campaigns';
@@ -31,6 +33,7 @@ import { noticesRouter } from './routes/notices';
 import { opinionsRouter } from './routes/opinions';
 import { tasksRouter } from './routes/tasks';
 import { supervisionRouter } from './routes/supervision';
+import { writeRateFromEnv, writeRateLimit } from './rateLimit';
 import { securityHeaders } from './security';
 import { webRouter } from './web';
 
@@ -60,6 +63,8 @@ export function createApp(input: TCreateAppDeps): express.Express {
   };
   const app = express();
   app.disable('x-powered-by');
+  // First: every answer carries its request id, and every request is logged (api/accessLog.ts).
+  app.use(accessLog());
   app.use(securityHeaders());
   app.use(healthRouter(deps));
   // Deadlines and the bound on heavy reads (api/limits.ts); /health above stays outside both.
@@ -70,6 +75,8 @@ export function createApp(input: TCreateAppDeps): express.Express {
   app.use('/api', authRouter(deps));
   // Authentication before body parsing: an anonymous caller gets 401 whatever it sent.
   app.use('/api', authenticate(deps.db, deps.now));
+  // Writes per user and minute (api/rateLimit.ts): after authentication, which names the user.
+  app.use('/api', writeRateLimit(writeRateFromEnv(process.env)));
   // After authentication: an anonymous caller takes no slot.
   app.get(HEAVY_READ_PATHS, heavyReadLimiter(limits));
   // Uploads are multipart, streamed by their own route: before the JSON-only rule below.
@@ -93,6 +100,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
     inboxRouter(deps),
     directoryRouter(deps),
     opinionsRouter(deps),
+    auditRouter(deps),
     supervisionRouter(deps),
     calendarRouter(deps),
     ledgerRouter(deps),
