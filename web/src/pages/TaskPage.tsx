@@ -86,6 +86,7 @@ function auditDetail(entry: TAuditEntry, names: TNames): string {
   if (str('period')) parts.push(`期次 ${fmtPeriod(str('period'))}`);
   if (typeof d.version === 'number') parts.push(`第 ${d.version} 版`);
   if (str('levelName')) parts.push(`层级 ${str('levelName')}`);
+  if (str('documentNo')) parts.push(str('documentNo')!);
   if (str('step')) parts.push(say(ESCALATION_STEP_TEXT, str('step')));
   if (typeof d.daysOverdue === 'number') parts.push(`逾期 ${d.daysOverdue} 天`);
   if (str('fromDate') && str('toDate')) parts.push(`期限 ${fmtDate(str('fromDate'))} → ${fmtDate(str('toDate'))}`);
@@ -102,6 +103,7 @@ function auditDetail(entry: TAuditEntry, names: TNames): string {
   if (str('summary')) parts.push(`说明：${str('summary')}`);
   if (str('reason')) parts.push(`理由：${str('reason')}`);
   if (str('message')) parts.push(`内容：${str('message')}`);
+  if (entry.action === 'SupervisionFeedback' && str('text')) parts.push(`反馈：${str('text')}`);
   return parts.join('；');
 }
 
