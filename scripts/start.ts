@@ -24,6 +24,7 @@ import { migrateDeploy } from '../db/migrate';
 import { TASK_QUEUE } from '../workflows/shared';
 import { createTaskWorker } from '../worker';
 import { createWorkerHealthServer } from '../worker/health';
+import { startDevServerProcess } from './devserver-process';
 import { seedDemo } from './seed-demo';
 
 const ZEnv = z.object({
@@ -33,6 +34,8 @@ const ZEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Port of the embedded dev server (only when TEMPORAL_ADDRESS is unset). */
   DEVSERVER_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
+  /** 'true': the embedded dev server in this process, as before issue 10 (default: its own process). */
+  DEVSERVER_IN_PROCESS: z.enum(['true', 'false']).default('false'),
   DATA_DIR: z.string().min(1).default('data'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   /** Unset: seeded on the embedded default only (see startupPolicy). */
@@ -91,18 +94,29 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   let address = env.TEMPORAL_ADDRESS;
   if (!address) {
-    // Imported lazily: production (TEMPORAL_ADDRESS set) never loads the embedded server.
-    const { startDevServer } = await import('../devserver/src/index');
-    const server = await startDevServer({
-      port: env.DEVSERVER_PORT,
-      namespace: env.TEMPORAL_NAMESPACE,
-      dbFile: path.join(dataDir, 'temporal.db'),
-    });
-    address = server.address;
-    stops.push(() => server.stop());
-    console.log(
-      `[start] embedded Temporal dev server on ${address} (persistent: ${path.join(dataDir, 'temporal.db')})`,
-    );
+    const dbFile = path.join(dataDir, 'temporal.db');
+    if (env.DEVSERVER_IN_PROCESS === 'true') {
+      // Imported lazily: production (TEMPORAL_ADDRESS set) never loads the embedded server.
+      const { startDevServer } = await import('../devserver/src/index');
+      const server = await startDevServer({ port: env.DEVSERVER_PORT, namespace: env.TEMPORAL_NAMESPACE, dbFile });
+      address = server.address;
+      stops.push(() => server.stop());
+    } else {
+      // Its own process by default: it no longer shares the API's and the worker's event loop (issue 10).
+      const server = await startDevServerProcess({
+        port: env.DEVSERVER_PORT,
+        namespace: env.TEMPORAL_NAMESPACE,
+        dbFile,
+        log: (line) => console.warn(`[start] ${line}`),
+        onGiveUp: (reason) => {
+          console.error(`[start] ${reason}: stopping`);
+          process.kill(process.pid, 'SIGTERM');
+        },
+      });
+      address = server.address;
+      stops.push(() => server.stop());
+    }
+    console.log(`[start] embedded Temporal dev server on ${address} (persistent: ${dbFile})`);
   } else {
     console.log(`[start] Temporal cluster at ${address}, namespace ${env.TEMPORAL_NAMESPACE}`);
   }
