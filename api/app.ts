@@ -24,6 +24,7 @@ import { authRouter } from './routes/auth';
 import { calendarRouter } from './routes/calendar';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
+import { deliveryRouter } from './routes/delivery';
 import { directoryRouter } from './routes/directory';
 import { filesRouter } from './routes/files';
 import { healthRouter } from './routes/health';
@@ -97,6 +98,7 @@ export function createApp(input: TCreateAppDeps): express.Express {
     campaignsRouter(deps),
     tasksRouter(deps),
     delegationsRouter(deps),
+    deliveryRouter(deps),
     inboxRouter(deps),
     directoryRouter(deps),
     opinionsRouter(deps),

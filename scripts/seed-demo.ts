@@ -86,6 +86,11 @@ const USERS: TUserSpec[] = [
   { username: 'office2', name: '孙整改（省整改办）', role: 'office', unit: 'province-office' },
 ];
 
+/** A demo user's email address (for the delivery channels; written beside the user in data/demo-users.json). */
+export function demoEmail(username: string): string {
+  return `${username}@zhenggai.example.cn`;
+}
+
 /** Creates the demo organisation on an empty database; on a database that has units already, does nothing. */
 export async function seedDemo(db: Db): Promise<TDemoUser[]> {
   // A cheap look first, so a restart does not pay for 16 password hashes it would throw away.
@@ -114,7 +119,14 @@ export async function seedDemo(db: Db): Promise<TDemoUser[]> {
     for (const [i, spec] of USERS.entries()) {
       const unitId = unitIds.get(spec.unit)!;
       const user = await tx.user.create({
-        data: { name: spec.name, role: spec.role, unitId, username: spec.username, passwordHash: passwordHashes[i] },
+        data: {
+          name: spec.name,
+          role: spec.role,
+          unitId,
+          username: spec.username,
+          passwordHash: passwordHashes[i],
+          email: demoEmail(spec.username),
+        },
       });
       const token = generateToken();
       await tx.apiToken.create({ data: { userId: user.id, tokenHash: hashToken(token) } });

@@ -7,7 +7,8 @@
  *   PostgreSQL instead, and nothing of devserver/ is started. There (either variable set: `startupPolicy`) the demo
  *   organisation is seeded only with SEED_DEMO=true, and its passwords and tokens go to the 0600 file only, never to
  *   the log. ROLE=api or ROLE=worker runs one half only (as
- *   docker-compose does); a worker alone answers GET /health on PORT.
+ *   docker-compose does); a worker alone answers GET /health on PORT. The outbox relay runs in the worker process
+ *   (ROLE=all or worker), or alone with ROLE=relay.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,12 +21,14 @@ import { createApp } from '../api/app';
 import { reconcileWorkflows } from '../api/tasks/reconcile';
 import { WEB_DIST } from '../api/web';
 import { createDb } from '../db/client';
+import { deliveryConfigFromEnv } from '../delivery/config';
 import { migrateDeploy } from '../db/migrate';
 import { TASK_QUEUE } from '../workflows/shared';
 import { createTaskWorker } from '../worker';
+import { relayUntilSignal, startRelay } from '../worker/relay';
 import { createWorkerHealthServer } from '../worker/health';
 import { startDevServerProcess } from './devserver-process';
-import { seedDemo } from './seed-demo';
+import { demoEmail, seedDemo } from './seed-demo';
 
 const ZEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -37,7 +40,8 @@ const ZEnv = z.object({
   /** 'true': the embedded dev server in this process, as before issue 10 (default: its own process). */
   DEVSERVER_IN_PROCESS: z.enum(['true', 'false']).default('false'),
   DATA_DIR: z.string().min(1).default('data'),
-  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  /** 'relay': the outbox relay alone (the worker process runs it too, with ROLE=all or worker). */
+  ROLE: z.enum(['all', 'api', 'worker', 'relay']).default('all'),
   /** Unset: seeded on the embedded default only (see startupPolicy). */
   SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
@@ -75,6 +79,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const env = parsed.data;
+  try {
+    // Checked at start-up in every role (the API reads the preferences, the worker fans out, the relay sends).
+    deliveryConfigFromEnv(process.env);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(2);
+  }
   const policy = startupPolicy(env);
   const dataDir = path.resolve(env.DATA_DIR);
   // Owner only: the databases, the evidence files and the demo tokens live here (chmod too, for an older directory).
@@ -85,6 +96,11 @@ async function main(): Promise<void> {
   console.log(`[start] database: ${redact(databaseUrl)} — applying migrations`);
   await migrateDeploy(databaseUrl);
   const db = createDb(databaseUrl);
+  if (env.ROLE === 'relay') {
+    // The relay needs only the database: no Temporal, no API.
+    relayUntilSignal(db);
+    return;
+  }
   if (env.ROLE !== 'worker') {
     // Once, for a database projected before the inbox's pending-action rows existed. Before the worker starts, so no
     // projection can make the table non-empty first (a separate ROLE=worker should start after the API once).
@@ -136,6 +152,9 @@ async function main(): Promise<void> {
       await workerConnection.close();
     });
     console.log('[start] worker polling');
+    // The outbox relay lives in the worker process (delivery/relay.ts); stopped before the worker.
+    const relay = startRelay({ db });
+    stops.unshift(() => relay.stop());
     if (env.ROLE === 'worker') {
       // Alone, the worker has no API to be probed through: it answers GET /health on PORT itself.
       const health = createWorkerHealthServer({ db, workerState: () => worker.getState() });
@@ -153,7 +172,8 @@ async function main(): Promise<void> {
       if (users.length > 0) {
         const file = path.join(dataDir, 'demo-users.json');
         // Passwords and tokens in clear: readable by the owner only (chmod too, for a file left by an older run).
-        fs.writeFileSync(file, JSON.stringify(users, null, 2) + '\n', { mode: 0o600 });
+        const withEmail = users.map((u) => ({ ...u, email: demoEmail(u.username) }));
+        fs.writeFileSync(file, JSON.stringify(withEmail, null, 2) + '\n', { mode: 0o600 });
         fs.chmodSync(file, 0o600);
         if (policy.printSecrets) {
           console.log(`[start] demo organisation created; sign-in names, passwords and API tokens (also in ${file}):`);

@@ -56,20 +56,26 @@ export function startRelay(options: TStartRelayOptions): OutboxRelay {
   return relay;
 }
 
-async function main(): Promise<void> {
-  const db = createDb(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
-  const relay = startRelay({ db });
+/** Relays until SIGTERM or SIGINT, then finishes the batch in hand, disconnects and exits (ROLE=relay, or this file run). */
+export function relayUntilSignal(db: Db, env: NodeJS.ProcessEnv = process.env): OutboxRelay {
+  const relay = startRelay({ db, env });
   let stopping = false;
-  const shutdown = (): void => {
+  const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    console.log(`[relay] ${signal}: finishing the batch in hand`);
     void relay
       .stop()
       .then(() => db.$disconnect())
       .then(() => process.exit(0));
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return relay;
+}
+
+async function main(): Promise<void> {
+  relayUntilSignal(createDb(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL));
 }
 
 if (require.main === module) {
