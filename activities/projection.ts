@@ -314,21 +314,26 @@ async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskE
         recipientUnitId: state.leadUnitId,
         issuedById: byHand ? event.actor.userId : null,
       });
-      // Supervisors are told only of tasks within their discipline unit's jurisdiction, each by name.
+      // Supervisors are told only of tasks within their discipline unit's jurisdiction, each by name. The lead unit
+      // is always told, as a whole: the document is addressed to it, and any of its members may sign for it and
+      // answer (so a step naming only its head or staff tells the whole unit once, not some of it twice).
       const supervisors = event.notify.includes('supervisor') ? await supervisorsOver(tx, state.leadUnitId) : [];
       notifications.push({
         taskId,
         kind: `escalation_${event.step}`,
         ...texts.escalationText(await subject(), event),
-        recipients: event.notify.flatMap((role): TRecipient[] =>
-          role === 'leader'
-            ? [{ userId: state.leaderId }]
-            : role === 'office'
-              ? [{ unitId: state.officeUnitId, role }]
-              : role === 'supervisor'
-                ? supervisors
-                : [{ unitId: state.leadUnitId, role }],
-        ),
+        recipients: [
+          ...event.notify.flatMap((role): TRecipient[] =>
+            role === 'leader'
+              ? [{ userId: state.leaderId }]
+              : role === 'office'
+                ? [{ unitId: state.officeUnitId, role }]
+                : role === 'supervisor'
+                  ? supervisors
+                  : [],
+          ),
+          { unitId: state.leadUnitId },
+        ],
       });
       break;
     }

@@ -51,6 +51,7 @@ import {
   decideExtensionUpdate,
   delegateUpdate,
   endLongTermUpdate,
+  issueSupervisionUpdate,
   lookBackVerdictUpdate,
   reassignUpdate,
   requestClosureUpdate,
@@ -350,6 +351,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     newDeadlineDate: a.newDeadlineDate,
   }));
   decision(endLongTermUpdate, (a) => ({ type: 'endLongTerm', actor: a.actor, reason: a.reason }));
+  // 督办 issued by hand (a supervisor or the task's office): the domain's escalate with a person as actor. A handler no
+  // recorded history ever received: registering it changes nothing on replay, so it needs no patch.
+  decision(issueSupervisionUpdate, (a) => ({ type: 'escalate', actor: a.actor, step: a.step }));
 
   // Cascade: the office splits a task into one child task per lower-level unit, each its own workflow.
   const splitCommand = (arg: TSplitTaskArgs, childTaskIds: string[]): TaskCommand => ({

@@ -217,5 +217,14 @@ describe('projectTaskEvents: escalation steps as numbered documents', () => {
     expect(toldIds).not.toContain(outside.id);
     // The org's own supervisor sits in no discipline unit with a jurisdiction: not told either.
     expect(toldIds).not.toContain(org.supervisor.userId);
+    // The lead unit, to which the documents are addressed, is told of every step (the ladder's first step names only
+    // the office and the leader), each member once.
+    for (const kind of ['escalation_supervision_notice', 'escalation_listed_supervision']) {
+      const members = await db.notification.findMany({
+        where: { taskId: input.taskId, kind, userId: { in: [org.staffA.userId, org.headA.userId] } },
+        select: { userId: true },
+      });
+      expect(members.map((m) => m.userId).sort()).toEqual([org.staffA.userId, org.headA.userId].sort());
+    }
   });
 });

@@ -373,6 +373,102 @@ describe('supervisor jurisdiction', () => {
   });
 });
 
+describe('督办 issued by hand', () => {
+  it('When a supervisor issues a step on 20 tasks at once, then the discipline unit numbers them 1..20', async () => {
+    const answers = await Promise.all(
+      southTasks.map((id) => post(stack.app, south.supervisor, `/api/tasks/${id}/supervision`, { step: 'interview' })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(southTasks.map(() => 200));
+    const rows = await stack.db.supervisionNotice.findMany({ where: { issuingUnitId: south.disciplineId } });
+    expect(rows).toHaveLength(20);
+    expect(rows.map((r) => r.docSeq).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        step: 'interview',
+        issuedById: south.supervisor.userId,
+        recipientUnitId: south.deptId,
+      });
+      expect(row.documentNo).toBe(`驻南江省卫健委纪检监察组督〔${row.docYear}〕${row.docSeq}号`);
+    }
+    // The answer is the task view, with the new notice on it and the step no longer offered.
+    const v = answers[0]!.body as TView;
+    expect(v.supervisionNotices.map((n) => n.step)).toContain('interview');
+    const offered = v.allowedActions.find((a) => a.action === 'issue_supervision');
+    expect(offered?.steps).not.toContain('interview');
+    expect(offered?.steps).toContain('listed_supervision');
+    // The lead unit, to which it is addressed, is told.
+    expect(
+      await stack.db.notification.count({
+        where: { userId: south.staff.userId, taskId: southTasks[0], kind: 'escalation_interview' },
+      }),
+    ).toBe(1);
+  });
+
+  it('When the task’s office issues a step with a reason, then it is numbered by the office and keeps the reason', async () => {
+    const taskId = southTasks[5]!;
+    const res = await post(stack.app, south.office, `/api/tasks/${taskId}/supervision`, {
+      step: 'listed_supervision',
+      reason: '整改进度严重滞后，群众反映强烈',
+    });
+    expect(res.status).toBe(200);
+    const notice = (res.body as TView).supervisionNotices.find((n) => n.step === 'listed_supervision')!;
+    expect(notice).toMatchObject({
+      title: '挂牌督办通知',
+      issuingUnitName: '南江省整改办',
+      documentNo: expect.stringMatching(/^南江省整改办督〔\d{4}〕21号$/),
+      recipientUnitName: '南江省疾控处',
+    });
+    const row = await stack.db.supervisionNotice.findUniqueOrThrow({ where: { id: notice.id } });
+    expect(row).toMatchObject({ issuedById: south.office.userId, reason: '整改进度严重滞后，群众反映强烈' });
+    const doc = await binary(as(stack.app, south.office).get(notice.documentUrl!));
+    expect(zipEntry(doc.body as Buffer, 'word/document.xml')).toContain('整改进度严重滞后，群众反映强烈');
+    // Audited as the escalation event, with the office as actor.
+    expect((res.body as TView).audit).toContainEqual(
+      expect.objectContaining({ action: 'EscalationStepReached', actorId: south.office.userId }),
+    );
+  });
+
+  it('When anyone else issues, or a step is taken twice, not overdue or unknown, then 403, 409, 409 and 400', async () => {
+    const taskId = southTasks[6]!;
+    for (const who of [south.staff, south.head, south.leader]) {
+      const res = await post(stack.app, who, `/api/tasks/${taskId}/supervision`, { step: 'exposure' });
+      expect(res.status).toBe(403);
+    }
+    // The demo supervisor and the demo office: outside their jurisdiction and level.
+    for (const who of [cast.supervisor, cast.office]) {
+      expect((await post(stack.app, who, `/api/tasks/${taskId}/supervision`, { step: 'exposure' })).status).toBe(403);
+    }
+    const staff = await view(south.staff, taskId);
+    expect(staff.allowedActions.map((a) => a.action)).not.toContain('issue_supervision');
+    // Taken already (by the supervisor, above).
+    const twice = await post(stack.app, south.office, `/api/tasks/${taskId}/supervision`, { step: 'interview' });
+    expect(twice.status).toBe(409);
+    const unknown = await post(stack.app, south.office, `/api/tasks/${taskId}/supervision`, { step: 'shaming' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.issues[0].path).toEqual(['step']);
+
+    const res = await as(stack.app, south.office).post(`/api/campaigns/${south.campaignId}/tasks`, {
+      tasks: [taskBody(south.deptId, south.leader.userId)],
+    });
+    const onTime = res.body.tasks[0].id as string;
+    await eventually(
+      () => view(south.office, onTime),
+      (v) => v.audit.some((a) => a.action === 'TaskAssigned'),
+      'the on-time task to be assigned',
+    );
+    expect((await view(south.supervisor, onTime)).allowedActions.map((a) => a.action)).not.toContain(
+      'issue_supervision',
+    );
+    const early = await post(stack.app, south.supervisor, `/api/tasks/${onTime}/supervision`, { step: 'reminder' });
+    expect(early.status).toBe(409);
+    // Nothing was numbered for the refused attempts.
+    expect(
+      await stack.db.supervisionNotice.count({ where: { taskId: { in: [taskId, onTime] }, step: 'exposure' } }),
+    ).toBe(0);
+    expect(await stack.db.supervisionNotice.count({ where: { taskId: onTime } })).toBe(0);
+  });
+});
+
 describe('催办 is audited', () => {
   it('When the office urges, then an audit record names who urged and the message', async () => {
     const taskId = southTasks[4]!;
