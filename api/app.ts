@@ -28,6 +28,7 @@ import { deliveryRouter } from './routes/delivery';
 import { directoryRouter } from './routes/directory';
 import { filesRouter } from './routes/files';
 import { healthRouter } from './routes/health';
+import { importsRouter } from './routes/imports';
 import { inboxRouter } from './routes/inbox';
 import { ledgerRouter } from './routes/ledger';
 import { noticesRouter } from './routes/notices';
@@ -82,6 +83,8 @@ export function createApp(input: TCreateAppDeps): express.Express {
   app.get(HEAVY_READ_PATHS, heavyReadLimiter(limits));
   // Uploads are multipart, streamed by their own route: before the JSON-only rule below.
   app.use('/api', filesRouter(deps));
+  // Spreadsheet imports are multipart too (the commit parses its own small JSON).
+  app.use('/api', importsRouter(deps));
   // Reports and summaries are text; evidence is metadata only (files live in document storage): 1 MB is ample.
   // Bodies are JSON: one sent as anything else would otherwise arrive as no body at all and be refused as such.
   app.use('/api', (req, _res, next) => {
