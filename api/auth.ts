@@ -66,7 +66,8 @@ export function authenticate(db: Db, now: () => Date = () => new Date()): Reques
         where: { tokenHash: hashToken(match[1]) },
         include: { user: true },
       });
-      if (!token || (token.revokedAt && token.revokedAt.getTime() <= Date.now())) {
+      // A deactivated person's tokens are revoked with them; refused here as well, whatever the token row says.
+      if (!token || (token.revokedAt && token.revokedAt.getTime() <= Date.now()) || !token.user.active) {
         throw AppError.unauthenticated('Unknown or revoked token');
       }
       res.locals.actor = toActor(token.user);
@@ -80,7 +81,7 @@ export function authenticate(db: Db, now: () => Date = () => new Date()): Reques
       where: { tokenHash: hashSessionSecret(secret) },
       include: { user: true },
     });
-    if (!session || !isSessionLive(session, at)) {
+    if (!session || !isSessionLive(session, at) || !session.user.active) {
       clearSessionCookie(req, res);
       throw AppError.unauthenticated('登录已失效，请重新登录');
     }

@@ -61,7 +61,8 @@ export function authRouter(deps: TAppDeps): Router {
     const user = await db.user.findUnique({ where: { username: body.username }, include: { unit: true } });
     // Always one scrypt, against a dummy hash when there is no user or no password: the timing tells nothing.
     const ok = await verifyPassword(body.password, user?.passwordHash ?? (await dummyPasswordHash()));
-    if (!user || !user.passwordHash || !ok) {
+    // A deactivated person cannot sign in (answered like a wrong password: the account's state is not disclosed).
+    if (!user || !user.passwordHash || !ok || !user.active) {
       await recordFailure(db, keys, at);
       throw new AppError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
     }

@@ -1,0 +1,311 @@
+/**
+ * The task-list import, second half: writing a previewed list into its campaign. Rows first — category, problem,
+ * task (with participants, leaderText, responsiblePersonText, deadlineText, importKey '<importId>:<row>') and its
+ * `TaskCreated` audit record, 100 tasks per transaction — then one `taskLifecycle` workflow per task, started exactly
+ * as creation by hand starts them (`lifecycleInput` + `startLifecycle` from api/tasks/create.ts).
+ *
+ * Idempotent and resumable: task ids derive from the import and the row, and `Task.importKey` is unique, so a
+ * retried, concurrent or resumed commit finds the rows already written and only starts the workflows still missing
+ * (a start that finds its workflow running counts as started). A commit that fails is marked 'failed' with the
+ * reason and goes on where it stopped when committed again; rows written but never started are also picked up by
+ * the reconciler (api/tasks/reconcile.ts) after 30 s, like any creation a crash interrupted.
+ */
+import { createHash } from 'node:crypto';
+import { appendAudit } from '../../activities/audit';
+import { findOfficeUnitId } from '../../activities/childTasks';
+import { dateOf } from '../../domain/calendar';
+import { deadlineDate, parseDeadlineText, type TDeadline } from '../../domain/deadline';
+import type { TPreviewRow } from '../../domain/import';
+import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
+import { initialState } from '../../domain/task';
+import { taskWorkflowId } from '../../workflows/shared';
+import type { TApiActor } from '../auth';
+import type { TAppDeps } from '../deps';
+import { AppError } from '../errors';
+import { lifecycleInput, startLifecycle } from '../tasks/create';
+import { requireWithinLevel } from '../tasks/references';
+import { importView, requireCampaignOffice } from './tasks';
+
+/** Tasks per transaction: small enough to keep SQLite's single writer free for the workflows' projections. */
+const CHUNK = 100;
+/** Workflow starts in flight at once (as the reconciler): thousands at once would flood the frontend. */
+const START_CONCURRENCY = 8;
+
+/** Commits running in this process, by import id: a second request joins the first instead of racing it. */
+const running = new Map<string, Promise<void>>();
+
+/** The id of the task an import row becomes: the same on every attempt. */
+export function importTaskId(importId: string, row: number): string {
+  const d = createHash('sha256').update(`import\n${importId}\n${row}`).digest('hex');
+  return `${d.slice(0, 8)}-${d.slice(8, 12)}-${d.slice(12, 16)}-${d.slice(16, 20)}-${d.slice(20, 32)}`;
+}
+
+export function importKeyOf(importId: string, row: number): string {
+  return `${importId}:${row}`;
+}
+
+export interface TCommitOptions {
+  /** Commit the rows without errors and leave the others out (default: refuse while any row has an error). */
+  skipErrorRows: boolean;
+  /** How long the request waits for the commit before answering 202 with its progress. */
+  waitMs: number;
+}
+
+/** POST /api/campaigns/:id/imports/:importId/commit. */
+export async function commitTaskImport(
+  deps: TAppDeps,
+  actor: TApiActor,
+  campaignId: string,
+  importId: string,
+  options: TCommitOptions,
+): Promise<{ done: boolean; view: ReturnType<typeof importView> }> {
+  const { db } = deps;
+  const campaign = await requireCampaignOffice(db, actor, campaignId);
+  const record = await db.import.findUnique({ where: { id: importId } });
+  if (!record || record.kind !== 'tasks' || record.campaignId !== campaignId) {
+    throw AppError.notFound(`Import ${importId} not found`);
+  }
+  if (record.status === 'committed') return { done: true, view: importView(record) };
+  let job = running.get(importId);
+  if (!job) {
+    const rows = (record.rows as unknown as TPreviewRow[]).filter((r) => r.errors.length === 0);
+    const withErrors = record.total - rows.length;
+    if (withErrors > 0 && !options.skipErrorRows) {
+      throw AppError.validation(
+        `预览中有 ${withErrors} 行有错误，不能导入：请修正后重新上传，或选择只导入没有错误的行`,
+        [{ code: 'custom', path: ['skipErrorRows'], message: `${withErrors} 行有错误` }],
+      );
+    }
+    if (rows.length === 0) throw AppError.validation('没有可导入的行');
+    // An office names only units and leaders of its own level (the rule of creation by hand): 403 before anything.
+    await requireWithinLevel(db, actor, {
+      units: rows.flatMap((r) => [r.leadUnitId!, ...r.participatingUnitIds]),
+      users: rows.flatMap((r) => [r.leaderId!, ...(r.responsiblePersonId ? [r.responsiblePersonId] : [])]),
+    });
+    const policy = ZCampaignPolicy.parse(campaign.policy ?? {});
+    const officeUnitId = await findOfficeUnitId(db, campaign.inspectedUnitId);
+    if (!officeUnitId) throw AppError.validation('被巡视单位没有整改办，无法创建任务');
+    const summary = (record.summary ?? {}) as Record<string, unknown>;
+    // The first attempt fixes the assignment instant: a resumed commit assigns its remaining rows the same way.
+    const assignedAt = typeof summary.assignedAt === 'string' ? summary.assignedAt : deps.now().toISOString();
+    await db.import.update({
+      where: { id: importId },
+      data: {
+        status: 'committing',
+        error: null,
+        total: rows.length,
+        summary: { ...summary, assignedAt } as object,
+      },
+    });
+    const context = { deps, actor, campaignId, importId, rows, policy, officeUnitId, assignedAt };
+    job = runCommit(context).finally(() => running.delete(importId));
+    running.set(importId, job);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([
+    job.then(() => true),
+    // Why a wait at all: a short list commits within it and the caller gets the final answer in one round trip.
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), options.waitMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  const after = await db.import.findUniqueOrThrow({ where: { id: importId } });
+  return { done: finished && after.status === 'committed', view: importView(after) };
+}
+
+interface TCommitContext {
+  deps: TAppDeps;
+  actor: TApiActor;
+  campaignId: string;
+  importId: string;
+  rows: TPreviewRow[];
+  policy: TCampaignPolicy;
+  officeUnitId: string;
+  assignedAt: string;
+}
+
+async function runCommit(ctx: TCommitContext): Promise<void> {
+  const { db } = ctx.deps;
+  try {
+    let written = 0;
+    const problems = new Map<string, string>();
+    for (let i = 0; i < ctx.rows.length; i += CHUNK) {
+      const chunk = ctx.rows.slice(i, i + CHUNK);
+      try {
+        await writeChunk(ctx, chunk, problems);
+      } catch (err) {
+        // A concurrent commit (another process) wrote some of these rows first: once more finds them written.
+        if ((err as { code?: string }).code !== 'P2002') throw err;
+        problems.clear();
+        await writeChunk(ctx, chunk, problems);
+      }
+      written += chunk.length;
+      await db.import.update({ where: { id: ctx.importId }, data: { rowsWritten: written } });
+    }
+    let started = 0;
+    for (let i = 0; i < ctx.rows.length; i += START_CONCURRENCY * 8) {
+      const batch = ctx.rows.slice(i, i + START_CONCURRENCY * 8);
+      for (let j = 0; j < batch.length; j += START_CONCURRENCY) {
+        await Promise.all(batch.slice(j, j + START_CONCURRENCY).map((row) => startRow(ctx, row)));
+      }
+      started += batch.length;
+      await db.import.update({ where: { id: ctx.importId }, data: { workflowsStarted: started } });
+    }
+    await db.$transaction(async (tx) => {
+      await tx.import.update({
+        where: { id: ctx.importId },
+        data: { status: 'committed', committedAt: ctx.deps.now(), error: null },
+      });
+      await appendAudit(tx, {
+        idempotencyKey: `api:import-committed:${ctx.importId}`,
+        campaignId: ctx.campaignId,
+        actorId: ctx.actor.userId,
+        actorRole: ctx.actor.role,
+        action: 'ImportCommitted',
+        detail: { importId: ctx.importId, tasks: ctx.rows.length },
+        at: ctx.deps.now(),
+      });
+    });
+  } catch (err) {
+    ctx.deps.logger?.error('import commit failed', { importId: ctx.importId, error: String(err) });
+    const message = err instanceof AppError ? err.message : '导入中断，已写入的内容保留；请再次确认导入以继续';
+    await db.import
+      .update({ where: { id: ctx.importId }, data: { status: 'failed', error: message } })
+      .catch(() => undefined);
+  }
+}
+
+/** A row's deadline as of the assignment date (immediate kinds count from it); the preview's when unparsable now. */
+function deadlineOf(row: TPreviewRow, ctx: TCommitContext): TDeadline {
+  const parsed = parseDeadlineText(row.deadlineText, {
+    assignedOn: dateOf(ctx.assignedAt),
+    immediateDays: ctx.policy.immediateDays,
+  });
+  if (parsed.ok) return parsed.value;
+  if (row.deadline) return row.deadline;
+  throw new AppError('VALIDATION', `第 ${row.row} 行的整改时限无法识别`);
+}
+
+async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: Map<string, string>): Promise<void> {
+  const { db } = ctx.deps;
+  const created = new Map<string, string>();
+  await db.$transaction(async (tx) => {
+    const keys = chunk.map((r) => importKeyOf(ctx.importId, r.row));
+    const existing = new Set(
+      (await tx.task.findMany({ where: { importKey: { in: keys } }, select: { importKey: true } })).map(
+        (t) => t.importKey,
+      ),
+    );
+    for (const row of chunk) {
+      const importKey = importKeyOf(ctx.importId, row.row);
+      if (existing.has(importKey)) continue;
+      const problemKey = `${row.category}\u0000${row.problem}`;
+      let problemId = problems.get(problemKey) ?? created.get(problemKey);
+      if (!problemId) {
+        const category = await tx.category.upsert({
+          where: { campaignId_name: { campaignId: ctx.campaignId, name: row.category } },
+          create: { campaignId: ctx.campaignId, name: row.category },
+          update: {},
+        });
+        // The same title in the same category is the same problem (as creation by hand has it).
+        const problem =
+          (await tx.problem.findFirst({
+            where: { campaignId: ctx.campaignId, categoryId: category.id, title: row.problem },
+            select: { id: true },
+          })) ??
+          (await tx.problem.create({
+            data: { campaignId: ctx.campaignId, categoryId: category.id, title: row.problem },
+            select: { id: true },
+          }));
+        problemId = problem.id;
+        created.set(problemKey, problemId);
+      }
+      const id = importTaskId(ctx.importId, row.row);
+      const deadline = deadlineOf(row, ctx);
+      const input = lifecycleInput(
+        {
+          id,
+          campaignId: ctx.campaignId,
+          title: row.problem,
+          leadUnitId: row.leadUnitId!,
+          leaderId: row.leaderId!,
+          deadline,
+          assignedAt: ctx.assignedAt,
+        },
+        ctx.policy,
+        ctx.officeUnitId,
+      );
+      const state = initialState({
+        taskId: id,
+        campaignId: ctx.campaignId,
+        leadUnitId: row.leadUnitId!,
+        leaderId: row.leaderId!,
+        officeUnitId: ctx.officeUnitId,
+        deadline,
+        signOffChain: input.signOffChain,
+        assignedAt: ctx.assignedAt,
+      });
+      await tx.task.create({
+        data: {
+          id,
+          campaignId: ctx.campaignId,
+          problemId,
+          measure: row.measure,
+          target: row.target,
+          leadUnitId: row.leadUnitId!,
+          leaderId: row.leaderId!,
+          responsiblePersonId: row.responsiblePersonId,
+          leaderText: row.leaderText,
+          responsiblePersonText: row.responsiblePersonText,
+          deadlineKind: deadline.kind,
+          deadlineText: row.deadlineText,
+          deadlineDate: deadlineDate(deadline),
+          status: 'ASSIGNED',
+          stateJson: JSON.parse(JSON.stringify(state)) as object,
+          workflowId: taskWorkflowId(id),
+          importKey,
+          createdAt: new Date(ctx.assignedAt),
+          updatedAt: new Date(ctx.assignedAt),
+          // Stale until the workflow projects it: a read by light recomputes it meanwhile.
+          lightChangesAt: new Date(0),
+          participants: {
+            create: row.participatingUnitIds.filter((u) => u !== row.leadUnitId).map((unitId) => ({ unitId })),
+          },
+        },
+      });
+      await appendAudit(tx, {
+        idempotencyKey: `api:task-created:${id}`,
+        taskId: id,
+        campaignId: ctx.campaignId,
+        actorId: ctx.actor.userId,
+        actorRole: ctx.actor.role,
+        action: 'TaskCreated',
+        toStatus: 'ASSIGNED',
+        detail: { deadline, deadlineText: row.deadlineText, measure: row.measure, importKey },
+        at: new Date(ctx.assignedAt),
+      });
+    }
+  });
+  for (const [k, v] of created) problems.set(k, v);
+}
+
+async function startRow(ctx: TCommitContext, row: TPreviewRow): Promise<void> {
+  const id = importTaskId(ctx.importId, row.row);
+  await startLifecycle(
+    ctx.deps,
+    lifecycleInput(
+      {
+        id,
+        campaignId: ctx.campaignId,
+        title: row.problem,
+        leadUnitId: row.leadUnitId!,
+        leaderId: row.leaderId!,
+        deadline: deadlineOf(row, ctx),
+        assignedAt: ctx.assignedAt,
+      },
+      ctx.policy,
+      ctx.officeUnitId,
+    ),
+  );
+}
