@@ -108,6 +108,7 @@ export interface TNoticeItem {
   asOf: string;
   title: string;
   createdAt?: string;
+  createdByName?: string | null;
 }
 
 export interface TGroupStats {
@@ -153,6 +154,9 @@ export interface TCalendarAnswer {
 export interface TChannelPreferences {
   channels: string[];
   digest: boolean;
+  /** The channels this installation can deliver now (a chosen one outside them waits for its configuration). */
+  available?: string[];
+  digestHour?: number;
 }
 
 export interface TOutboxMessage {

@@ -137,6 +137,7 @@ export function NoticeList({ campaignId }: { campaignId: string }) {
         { title: '标题', dataIndex: 'title', key: 'title' },
         { title: '截至日期', key: 'asOf', render: (_: unknown, n) => fmtDate(n.asOf) },
         { title: '生成时间', key: 'createdAt', render: (_: unknown, n) => fmtDateTime(n.createdAt) },
+        { title: '生成人', key: 'createdBy', render: (_: unknown, n) => n.createdByName ?? '—' },
         {
           title: '文档',
           key: 'doc',

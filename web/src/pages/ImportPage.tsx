@@ -11,6 +11,7 @@ import {
   Alert,
   Button,
   Card,
+  Checkbox,
   Descriptions,
   Progress,
   Result,
@@ -35,20 +36,17 @@ type TField = 'category' | 'problem' | 'measure' | 'leader' | 'leadUnit' | 'part
 /** Which column an issue belongs to: the server's field name when it gives one, else the words of its message. */
 function fieldOf(issue: TCellIssue): TField | null {
   const field = typeof issue === 'string' ? undefined : (issue.field ?? issue.column);
-  const known: Record<string, TField> = {
+  const known: Record<string, TField | null> = {
     category: 'category',
     problem: 'problem',
     measure: 'measure',
     leader: 'leader',
-    leaderText: 'leader',
     leadUnit: 'leadUnit',
-    leadUnitId: 'leadUnit',
-    participatingUnits: 'participating',
-    participatingUnitIds: 'participating',
+    participants: 'participating',
     deadline: 'deadline',
-    deadlineText: 'deadline',
   };
-  if (field && known[field]) return known[field];
+  // A field the table has no column for (整改目标, 责任人, 序号, the sheet as a whole) goes to 其他提示.
+  if (field) return known[field] ?? null;
   const text = textOf(issue);
   if (/配合|协办/.test(text)) return 'participating';
   if (/牵头单位|责任单位|责任部门|单位/.test(text)) return 'leadUnit';
@@ -163,11 +161,14 @@ function PreviewStep(props: {
   const units = Object.fromEntries((useUnits().data?.items ?? []).map((u) => [u.id, u.name]));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [skipErrorRows, setSkip] = useState(false);
   const s = preview.summary;
   const errorCount = s.errors ?? preview.rows.reduce((n, r) => n + r.errors.length, 0);
   const warningCount = s.warnings ?? preview.rows.reduce((n, r) => n + r.warnings.length, 0);
   // The server decides whether an import with errors may go ahead (leaving those rows out); by default it may not.
-  const blocked = errorCount > 0 && preview.canCommit !== true;
+  // 跳过有错误的行 lets it go ahead without them (the server leaves them out: `skipErrorRows`).
+  const blocked = errorCount > 0 && preview.canCommit !== true && !skipErrorRows;
+  const rowsWithErrors = preview.rows.filter((r) => r.errors.length > 0).length;
 
   const commit = async () => {
     setBusy(true);
@@ -208,9 +209,9 @@ function PreviewStep(props: {
           showIcon
           style={{ marginBottom: 16 }}
           title={
-            blocked
-              ? `有 ${errorCount} 处错误（红色单元格），请修改表格后重新上传，或为无法确定牵头单位的行选择默认牵头单位。`
-              : `有 ${errorCount} 处错误（红色单元格），这些行不会导入。`
+            skipErrorRows
+              ? `有 ${errorCount} 处错误（红色单元格），所在的 ${rowsWithErrors} 行不会导入。`
+              : `有 ${errorCount} 处错误（红色单元格）：请修改表格后重新上传（无法确定牵头单位的行可先选择默认牵头单位），或跳过这些行。`
           }
         />
       ) : null}
@@ -303,7 +304,12 @@ function PreviewStep(props: {
         ]}
       />
       {error ? <Alert type="error" showIcon title={error} role="alert" style={{ marginTop: 16 }} /> : null}
-      <Space style={{ marginTop: 16 }}>
+      <Space style={{ marginTop: 16 }} wrap>
+        {errorCount > 0 && preview.canCommit !== true ? (
+          <Checkbox checked={skipErrorRows} onChange={(e) => setSkip(e.target.checked)}>
+            跳过有错误的行
+          </Checkbox>
+        ) : null}
         <Tooltip title={blocked ? '还有错误未解决' : undefined}>
           <Button type="primary" disabled={blocked} loading={busy} onClick={() => void commit()}>
             确认导入

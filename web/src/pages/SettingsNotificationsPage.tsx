@@ -55,6 +55,9 @@ function PreferencesForm({ saved }: { saved: TChannelPreferences }) {
               onChange={(e) => setChannels((now) => (e.target.checked ? [...now, c] : now.filter((x) => x !== c)))}
             >
               {CHANNEL_TEXT[c]}
+              {saved.available && !saved.available.includes(c) ? (
+                <span style={{ color: '#888' }}>（本系统尚未开通，开通后生效）</span>
+              ) : null}
             </Checkbox>
           ))}
         </Space>
@@ -65,7 +68,8 @@ function PreferencesForm({ saved }: { saved: TChannelPreferences }) {
           每日汇总
         </Checkbox>
         <Typography.Paragraph type="secondary" style={{ margin: '4px 0 0' }}>
-          勾选后，邮件、短信等渠道每天只发一条汇总消息；站内通知不受影响。
+          勾选后，邮件、短信等渠道每天只发一条汇总消息
+          {saved.digestHour !== undefined ? `（每天 ${saved.digestHour} 点）` : ''}；站内通知不受影响。
         </Typography.Paragraph>
       </fieldset>
       {error ? <Alert type="error" showIcon title={error} role="alert" style={{ marginBottom: 16 }} /> : null}

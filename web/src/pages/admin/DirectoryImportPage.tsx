@@ -24,10 +24,13 @@ interface TDirectoryPreview {
   id: string;
   status: string;
   summary?: Record<string, number>;
-  rows?: TDirectoryRow[];
-  units?: TDirectoryRow[];
-  users?: TDirectoryRow[];
+  /** The planned units (sheet 单位) and people (sheet 人员), each with its row's errors and warnings. */
+  rows?: { units?: TDirectoryRow[]; users?: TDirectoryRow[] };
   canCommit?: boolean;
+}
+
+interface TDirectoryCommitted {
+  created?: { units: number; users: { username: string; initialPassword: string }[] };
 }
 
 const SUMMARY_TEXT: Record<string, string> = {
@@ -48,6 +51,7 @@ export default function DirectoryImportPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const [created, setCreated] = useState<TDirectoryCommitted['created'] | null>(null);
   const client = useQueryClient();
   const { message } = App.useApp();
 
@@ -70,7 +74,10 @@ export default function DirectoryImportPage() {
     setBusy(true);
     setError(null);
     try {
-      await api.post(`/api/directory/imports/${encodeURIComponent(preview.id)}/commit`);
+      const answer = await api.post<TDirectoryCommitted>(
+        `/api/directory/imports/${encodeURIComponent(preview.id)}/commit`,
+      );
+      setCreated(answer?.created ?? null);
       setDone(true);
       void message.success('通讯录已导入');
       await Promise.all(directoryKeys.map((queryKey) => client.invalidateQueries({ queryKey })));
@@ -81,7 +88,12 @@ export default function DirectoryImportPage() {
     }
   };
 
-  const rows = preview ? [...(preview.rows ?? []), ...(preview.units ?? []), ...(preview.users ?? [])] : [];
+  const rows = preview
+    ? [
+        ...(preview.rows?.units ?? []).map((r) => ({ ...r, sheet: '单位' })),
+        ...(preview.rows?.users ?? []).map((r) => ({ ...r, sheet: '人员' })),
+      ]
+    : [];
   const problems = rows.filter((r) => (r.errors?.length ?? 0) + (r.warnings?.length ?? 0) > 0);
   const errorCount = preview?.summary?.errors ?? rows.reduce((n, r) => n + (r.errors?.length ?? 0), 0);
   const blocked = errorCount > 0 && preview?.canCommit !== true;
@@ -151,6 +163,33 @@ export default function DirectoryImportPage() {
             </Button>
             {done ? <span role="status">已导入</span> : null}
           </Space>
+          {created ? (
+            <div style={{ marginTop: 16 }}>
+              <Typography.Paragraph>
+                新增单位 {created.units} 个、人员 {created.users.length}{' '}
+                人。以下初始密码只显示这一次，请交给本人并提醒首次登录后修改：
+              </Typography.Paragraph>
+              <Table
+                rowKey="username"
+                size="small"
+                pagination={false}
+                aria-label="初始密码"
+                dataSource={created.users}
+                columns={[
+                  { title: '用户名', dataIndex: 'username', key: 'username' },
+                  {
+                    title: '初始密码',
+                    key: 'password',
+                    render: (_: unknown, u: { initialPassword: string }) => (
+                      <Typography.Text code copyable>
+                        {u.initialPassword}
+                      </Typography.Text>
+                    ),
+                  },
+                ]}
+              />
+            </div>
+          ) : null}
         </Card>
       ) : null}
     </AdminFrame>

@@ -15,7 +15,7 @@ import { FormModal } from '../../components/FormModal';
 import { fmtPeriod } from '../../format';
 import { INBOX_ACTION_TEXT, ROLE_TEXT, say } from '../../texts';
 
-type TUserForm = { name: string; username?: string; role: string; unitId: string; email?: string; phone?: string };
+type TUserForm = { name: string; username: string; role: string; unitId: string; email?: string; phone?: string };
 
 const ROLE_OPTIONS = Object.entries(ROLE_TEXT)
   .filter(([k]) => k !== 'system')
@@ -39,7 +39,7 @@ function UserDialog({
     const optional = (s: string | undefined) => (s && s.trim() ? s.trim() : undefined);
     const body = {
       name: v.name.trim(),
-      ...(optional(v.username) ? { username: optional(v.username) } : {}),
+      username: v.username.trim(),
       role: v.role,
       unitId: v.unitId,
       email: optional(v.email) ?? (user ? null : undefined),
@@ -81,7 +81,10 @@ function UserDialog({
       <Form.Item
         name="username"
         label="用户名"
-        rules={[{ pattern: /^[A-Za-z0-9_.@-]{2,64}$/, message: '用户名为 2–64 位字母、数字或 _.@-' }]}
+        rules={[
+          { required: true, whitespace: true, message: '请填写用户名' },
+          { pattern: /^[A-Za-z0-9_.-]{2,64}$/, message: '用户名只能含字母、数字、下划线、点和连字符（2–64 位）' },
+        ]}
       >
         <Input maxLength={64} autoComplete="off" />
       </Form.Item>
