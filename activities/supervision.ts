@@ -7,16 +7,20 @@
 import type { Db } from '../db/client';
 import { addDaysToDate, dateOf, endOfDayInstant } from '../domain/calendar';
 import type { TEscalationStepName } from '../domain/policy';
+import { addWorkdays } from '../domain/workdays';
+import { loadWorkdayTable } from './calendar';
 import type { TRecipient } from './types';
 
 type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
- * How long the recipient unit has to answer (反馈) a notice: 7 calendar days, to the end of the 7th Shanghai day after
- * issue. Five working days is the usual rule, and a week covers five working days except around public holidays;
- * with no working-day calendar in the domain yet, a plain week is the rule every office can check by hand.
+ * How long the recipient unit has to answer (反馈) a notice: 5 working days (the usual 督办 rule), to the end of the
+ * 5th working day after the Shanghai day of issue, by the working-day calendar (official data and the admin's
+ * overrides; weekdays where neither covers a date).
  */
-export const ANSWER_DAYS = 7;
+export const ANSWER_WORKDAYS = 5;
+/** The calendar read around an issue: 5 working days never span more than the longest holiday plus two weeks. */
+const ANSWER_CALENDAR_SPAN_DAYS = 40;
 
 export interface TDocumentNo {
   documentNo: string;
@@ -64,9 +68,11 @@ export function docPrefixOf(unit: { name: string; docPrefix: string | null } | n
   return `${short}督`;
 }
 
-/** The instant by which the recipient must answer a notice issued at `at`. */
-export function answerDueAt(at: Date): Date {
-  return new Date(endOfDayInstant(addDaysToDate(dateOf(at.toISOString()), ANSWER_DAYS)));
+/** The instant by which the recipient must answer a notice issued at `at`: the end of its 5th working day after. */
+export async function answerDueAt(tx: Pick<Tx, 'calendarOverride'>, at: Date): Promise<Date> {
+  const issued = dateOf(at.toISOString());
+  const table = await loadWorkdayTable(tx, issued, addDaysToDate(issued, ANSWER_CALENDAR_SPAN_DAYS));
+  return new Date(endOfDayInstant(addWorkdays(table, issued, ANSWER_WORKDAYS)));
 }
 
 /**
@@ -137,7 +143,7 @@ export async function writeSupervisionNotice(tx: Tx, input: TWriteNoticeInput): 
       recipientUnitId: input.recipientUnitId,
       issuingUnitId: input.issuingUnitId,
       issuedById: input.issuedById,
-      answerDueAt: answerDueAt(input.at),
+      answerDueAt: await answerDueAt(tx, input.at),
       ...number,
     },
     select: { id: true },

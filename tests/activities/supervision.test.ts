@@ -107,11 +107,19 @@ describe('allocateDocumentNo', () => {
     expect(docPrefixOf({ name: '东州市人民政府', docPrefix: null })).toBe('东州市政府督');
   });
 
-  it('When a notice is issued, then the answer is due at the end of the 7th Shanghai day after', () => {
-    // 2026-03-01 10:00 Shanghai → due by the end of 2026-03-08 Shanghai (= 2026-03-08T16:00Z).
-    expect(answerDueAt(new Date('2026-03-01T02:00:00.000Z')).toISOString()).toBe('2026-03-08T16:00:00.000Z');
-    // 23:30 on 31 March in Shanghai counts from 31 March (the Shanghai date, not the UTC one).
-    expect(answerDueAt(new Date('2026-03-31T15:30:00.000Z')).toISOString()).toBe('2026-04-07T16:00:00.000Z');
+  it('When a notice is issued, then the answer is due at the end of the 5th working day after, holidays skipped', async () => {
+    const due = async (iso: string) => (await answerDueAt(db, new Date(iso))).toISOString();
+    // Sunday 2026-03-01 (10:00 Shanghai) → Monday..Friday → due by the end of Friday 2026-03-06 Shanghai.
+    expect(await due('2026-03-01T02:00:00.000Z')).toBe('2026-03-06T16:00:00.000Z');
+    // 23:30 on Tuesday 31 March in Shanghai (15:30Z) counts from 31 March; 清明 (4–6 April 2026) is skipped:
+    // 1, 2, 3, 7, 8 April → the end of 8 April.
+    expect(await due('2026-03-31T15:30:00.000Z')).toBe('2026-04-08T16:00:00.000Z');
+    // An admin's override counts: a Wednesday made a day off moves the due day to the next Monday.
+    await db.calendarOverride.create({
+      data: { date: '2026-03-04', workday: false, name: '测试休息日', updatedById: org.office.userId },
+    });
+    expect(await due('2026-03-01T02:00:00.000Z')).toBe('2026-03-09T16:00:00.000Z');
+    await db.calendarOverride.delete({ where: { date: '2026-03-04' } });
   });
 });
 
