@@ -26,8 +26,13 @@ export interface TSheetRow {
   issues: { errors: TCellIssue[]; warnings: TCellIssue[] };
 }
 
-/** Fields carried down within one problem when a cell is blank (a merge lost by WPS), with a warning. */
-const CARRIED: readonly TTaskField[] = ['leadUnit', 'participants', 'deadline', 'leader', 'target', 'responsible'];
+/**
+ * Required fields carried down within one problem when a cell is blank (a merge lost by WPS), with a warning. Optional
+ * ones (配合单位, 责任人, 整改目标) are not: blank is a normal answer for them.
+ */
+const CARRIED: readonly TTaskField[] = ['leadUnit', 'deadline', 'leader'];
+/** Fields whose text makes a row more than a problem's own line. */
+const DATA_FIELDS: readonly TTaskField[] = ['leadUnit', 'participants', 'deadline', 'leader', 'target', 'responsible'];
 
 const FIELD_LABELS: Record<TTaskField, string> = {
   seq: '序号',
@@ -107,7 +112,7 @@ export function structureRows(grid: TGrid, header: THeader): TSheetRow[] {
       issues: { errors: [], warnings: [] },
     };
     // A row with a problem but no measure and nothing else: the problem's own row above its measures.
-    const data = CARRIED.some((f) => text(r, f) !== '');
+    const data = DATA_FIELDS.some((f) => text(r, f) !== '');
     if (row.measure === '' && !data && ownProblem !== '') continue;
     if (previous) {
       for (const field of CARRIED) {
@@ -128,21 +133,6 @@ export function structureRows(grid: TGrid, header: THeader): TSheetRow[] {
   return out;
 }
 
-function fieldKey(
-  field: TTaskField,
-): 'leadUnitText' | 'participantsText' | 'deadlineText' | 'leaderText' | 'target' | 'responsibleText' {
-  switch (field) {
-    case 'leadUnit':
-      return 'leadUnitText';
-    case 'participants':
-      return 'participantsText';
-    case 'deadline':
-      return 'deadlineText';
-    case 'leader':
-      return 'leaderText';
-    case 'target':
-      return 'target';
-    default:
-      return 'responsibleText';
-  }
+function fieldKey(field: TTaskField): 'leadUnitText' | 'deadlineText' | 'leaderText' {
+  return field === 'leadUnit' ? 'leadUnitText' : field === 'deadline' ? 'deadlineText' : 'leaderText';
 }
