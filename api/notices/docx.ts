@@ -71,7 +71,7 @@ function heading2(text: string): Paragraph {
 export function totalsSentence(s: TNoticeSnapshot): string {
   const t = s.totals;
   return (
-    `截至${chineseDate(s.asOf)}，${s.campaignName}反馈意见指出的问题${t.problems}个，` +
+    `截至${chineseDate(s.asOf)}，${s.inspectingBody}反馈意见指出的问题${t.problems}个，` +
     `制定整改措施${t.measures}条，其中：已完成${t.completed}条，正在推进${t.inProgress}条，` +
     `需要长期坚持的${t.longTerm}条，完成率${percent(t.completionRate)}；逾期${t.overdue}条，红灯${t.red}条。`
   );

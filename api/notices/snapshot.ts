@@ -33,6 +33,8 @@ export interface TNoticeSnapshot {
   version: 1;
   campaignId: string;
   campaignName: string;
+  /** The inspecting body (巡视组…) whose feedback the campaign rectifies. */
+  inspectingBody: string;
   asOf: string;
   /** 'current': today's read model; 'audit': rebuilt from the audit trail for a past date. */
   source: 'current' | 'audit';
@@ -59,7 +61,7 @@ export const ZNoticeSnapshot = z.looseObject({
 export async function buildNoticeSnapshot(
   db: Db,
   input: {
-    campaign: { id: string; name: string };
+    campaign: { id: string; name: string; inspectingBody: string };
     scope: TScope;
     asOf: { asOf: string; today: boolean };
     now: Date;
@@ -95,6 +97,7 @@ export async function buildNoticeSnapshot(
     version: 1,
     campaignId: campaign.id,
     campaignName: campaign.name,
+    inspectingBody: campaign.inspectingBody,
     asOf: asOf.asOf,
     source,
     generatedAt: now.toISOString(),

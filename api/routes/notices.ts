@@ -29,7 +29,8 @@ const ZListNoticesQuery = z.object({
 });
 
 export function defaultNoticeTitle(campaignName: string): string {
-  return `关于${campaignName}整改进展情况的通报`;
+  // '…反馈意见整改' + '整改进展' would say 整改 twice.
+  return `关于${campaignName.replace(/整改$/, '')}整改进展情况的通报`;
 }
 
 export function noticesRouter(deps: TAppDeps): Router {

@@ -18,7 +18,7 @@ function campaignScopeWhere(scope: TScope) {
 }
 
 export interface TVisibleCampaign {
-  campaign: { id: string; name: string; inspectedUnitId: string };
+  campaign: { id: string; name: string; inspectingBody: string; inspectedUnitId: string };
   scope: TScope;
 }
 
@@ -31,7 +31,7 @@ export async function requireVisibleCampaign(
 ): Promise<TVisibleCampaign> {
   const campaign = await db.campaign.findUnique({
     where: { id: campaignId },
-    select: { id: true, name: true, inspectedUnitId: true },
+    select: { id: true, name: true, inspectingBody: true, inspectedUnitId: true },
   });
   if (!campaign) throw AppError.notFound(`整改轮次 ${campaignId} 不存在`);
   if (roles && !roles.includes(actor.role)) {

@@ -57,9 +57,11 @@ beforeAll(async () => {
   await reportAccepted(stack, cast, ids[2]!, cast.medicalStaff, '机制已建立。');
   await close(stack, cast, ids[2]!, cast.medicalStaff, cast.medicalHead);
   await eventually(
-    async () => (await as(stack.app, cast.office).get(`/api/tasks/${ids[3]}`)).body as { trafficLight: string },
-    (t) => t.trafficLight === 'red',
-    'the past-deadline task to turn red',
+    async () =>
+      (await as(stack.app, cast.office).get(`/api/tasks/${ids[3]}`)).body as { status: string; trafficLight: string },
+    // Overdue (the workflow's deadline timer fired), not only red (the read side sees the passed deadline first).
+    (t) => t.status === 'OVERDUE' && t.trafficLight === 'red',
+    'the past-deadline task to be marked overdue',
   );
 }, 240_000);
 
