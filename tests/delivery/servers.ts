@@ -15,6 +15,8 @@ export interface TSmtpTestServer {
   bodiesSeen: number;
   /** While set, each mail's answer waits for this promise (the server "holds the message open"). */
   hold: Promise<void> | null;
+  /** Recipients refused at RCPT TO with 550 (no such mailbox). */
+  refuse: Set<string>;
   /** Answer the next `n` mails with this SMTP error instead of accepting them. */
   failNext(n: number, code?: number): void;
   waitFor(count: number, timeoutMs?: number): Promise<ParsedMail[]>;
@@ -30,6 +32,7 @@ export async function startSmtpServer(): Promise<TSmtpTestServer> {
     received: [],
     bodiesSeen: 0,
     hold: null,
+    refuse: new Set<string>(),
     failNext(n, code = 451) {
       failures = n;
       failCode = code;
@@ -49,6 +52,13 @@ export async function startSmtpServer(): Promise<TSmtpTestServer> {
     disableReverseLookup: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (state.refuse.has(address.address)) {
+        callback(Object.assign(new Error('用户不存在'), { responseCode: 550 }));
+        return;
+      }
+      callback();
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then(async (mail) => {
