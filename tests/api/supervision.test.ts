@@ -6,7 +6,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import type { Express } from 'express';
-import type request from 'supertest';
+import supertest from 'supertest';
 import { generateToken, hashToken } from '../../api/auth';
 import { dateOf } from '../../domain/calendar';
 import type { TRole } from '../../domain/policy';
@@ -158,7 +158,21 @@ function zipEntry(zip: Buffer, name: string): string | null {
   return null;
 }
 
-function binary(req: request.Test): request.Test {
+/**
+ * Like the harness's `eventually`, with more patience: 20 workflows starting and projecting at once on a loaded
+ * 2-core machine have taken 25 s (their projections queue on SQLite's single writer).
+ */
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 90_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function binary(req: supertest.Test): supertest.Test {
   return req.buffer(true).parse((res, done) => {
     const chunks: Buffer[] = [];
     res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -187,7 +201,7 @@ afterAll(async () => {
 describe('numbered 督办 documents', () => {
   it('When 20 tasks escalate at once, then their 文号 run 1..20 for the office and year, with no gap or duplicate', async () => {
     southTasks = await overdueTasks(south.office, south.campaignId, south.deptId, south.leader.userId, 20);
-    const rows = await eventually(
+    const rows = await until(
       () => stack.db.supervisionNotice.findMany({ where: { issuingUnitId: south.officeUnitId } }),
       (found) => found.length >= 20,
       '20 escalation notices',
@@ -201,7 +215,7 @@ describe('numbered 督办 documents', () => {
       expect(row).toMatchObject({ step: 'supervision_notice', kind: 'escalation', recipientUnitId: south.deptId });
     }
     expect(new Set(rows.map((r) => r.taskId)).size).toBe(20);
-  });
+  }, 150_000);
 
   it('When the task is read, then each notice shows its 文号, issuer, recipient, answer date and document link', async () => {
     const v = await noticesOf(south.office, southTasks[0]!);
@@ -314,6 +328,45 @@ describe('签收 and 反馈', () => {
     });
     expect(rows.every((r) => r.chainSeq !== null && r.hash)).toBe(true);
     expect(await stack.db.evidence.count({ where: { taskId, fileName: '整改方案.pdf' } })).toBe(1);
+  });
+
+  it('When the answer cites an uploaded file, then whoever may see the task may open it, and another’s file is refused', async () => {
+    const notice = (await noticesOf(south.staff, southTasks[7]!)).supervisionNotices[0]!;
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+    const upload = (who: { token: string }) =>
+      supertest(stack.app)
+        .post('/api/files')
+        .set('Authorization', `Bearer ${who.token}`)
+        .attach('file', pdf, { filename: '整改台账.pdf', contentType: 'application/octet-stream' });
+    const mine = await upload(south.staff);
+    expect(mine.status).toBe(201);
+    const theirs = await upload(south.office);
+    expect(theirs.status).toBe(201);
+    expect((await post(stack.app, south.staff, `/api/supervision-notices/${notice.id}/sign`)).status).toBe(200);
+    // Someone else's upload cannot be cited (it would give read access to it): 400 naming the item, nothing written.
+    const refused = await post(stack.app, south.staff, `/api/supervision-notices/${notice.id}/feedback`, {
+      text: '附台账',
+      evidence: [{ fileId: theirs.body.id }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.issues[0].path).toEqual(['evidence', 0, 'fileId']);
+    expect((await view(south.staff, southTasks[7]!)).supervisionNotices[0]!.feedbackAt).toBeNull();
+
+    const answered = await post(stack.app, south.staff, `/api/supervision-notices/${notice.id}/feedback`, {
+      text: '附台账',
+      evidence: [{ fileId: mine.body.id }],
+    });
+    expect(answered.status).toBe(200);
+    const evidence = (answered.body as TView).supervisionNotices[0]!.feedbackEvidence as {
+      fileName: string;
+      downloadUrl: string | null;
+    }[];
+    expect(evidence).toEqual([
+      expect.objectContaining({ fileName: '整改台账.pdf', downloadUrl: `/api/files/${mine.body.id}` }),
+    ]);
+    // The office (who can see the task) may open it; the other group's supervisor may not.
+    expect((await as(stack.app, south.office).get(evidence[0]!.downloadUrl!)).status).toBe(200);
+    expect((await as(stack.app, cast.supervisor).get(evidence[0]!.downloadUrl!)).status).toBe(404);
   });
 
   it('When two members of the unit sign at once, then one signs and the other is told it is signed', async () => {
