@@ -3,6 +3,7 @@
  * middleware. Built from injected dependencies so tests run it against a fresh database and the dev server.
  */
 import express from 'express';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/client';
 import { TASK_QUEUE } from '../workflows/shared';
@@ -21,6 +22,7 @@ import {
 } from './limits';
 import { auditRouter } from './routes/audit';
 import { authRouter } from './routes/auth';
+import { codecRouter } from './routes/codec';
 import { calendarRouter } from './routes/calendar';
 import { campaignsRouter } from './routes/campaigns';
 import { delegationsRouter } from './routes/delegations';
@@ -51,6 +53,8 @@ export interface TCreateAppDeps {
   uploadMaxBytes?: number;
   /** Default: API_REQUEST_TIMEOUT_MS, API_MAX_CONCURRENT_READS, API_MAX_QUEUED_READS (api/limits.ts). */
   limits?: Partial<TApiLimits>;
+  /** The payload codec the client uses, for the admins' codec endpoint (api/routes/codec.ts); absent: off. */
+  payloadCodec?: PayloadCodec;
 }
 
 export function createApp(input: TCreateAppDeps): express.Express {
@@ -95,6 +99,9 @@ export function createApp(input: TCreateAppDeps): express.Express {
     }
     next();
   });
+  // The codec endpoint carries whole payloads (a task's state): its own, larger body limit, before the 1 MB one.
+  app.use('/api/codec', express.json({ limit: '16mb' }));
+  app.use('/api', codecRouter(input.payloadCodec));
   app.use(express.json({ limit: '1mb' }));
   app.use(
     '/api',

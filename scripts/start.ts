@@ -27,6 +27,8 @@ import { TASK_QUEUE } from '../workflows/shared';
 import { createTaskWorker } from '../worker';
 import { relayUntilSignal, startRelay } from '../worker/relay';
 import { createWorkerHealthServer } from '../worker/health';
+import type { PayloadCodec } from '@temporalio/common';
+import { payloadCodecForStart } from '../codec/config';
 import { startDevServerProcess } from './devserver-process';
 import { demoEmail, seedDemo } from './seed-demo';
 
@@ -107,6 +109,21 @@ async function main(): Promise<void> {
     await backfillPendingActions(db, { log: (line) => console.log(`[start] ${line}`) });
   }
 
+  // Before the dev server starts: the embedded default's key file is made for a data directory without history.
+  let payloadCodec: PayloadCodec | undefined;
+  try {
+    payloadCodec = payloadCodecForStart({
+      env: process.env,
+      dataDir,
+      production: policy.production,
+      log: (line) => console.warn(`[start] ${line}`),
+    });
+  } catch (err) {
+    console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
+  const dataConverter = payloadCodec ? { payloadCodecs: [payloadCodec] } : undefined;
+
   const stops: (() => Promise<void>)[] = [];
   let address = env.TEMPORAL_ADDRESS;
   if (!address) {
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
       connection: workerConnection,
       namespace: env.TEMPORAL_NAMESPACE,
       deps: { db },
+      payloadCodec,
     });
     const running = worker.run();
     stops.unshift(async () => {
@@ -165,7 +183,7 @@ async function main(): Promise<void> {
 
   if (env.ROLE !== 'worker') {
     const connection = await Connection.connect({ address });
-    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
     stops.push(() => connection.close());
     if (policy.seedDemo) {
       const users = await seedDemo(db);
@@ -188,7 +206,7 @@ async function main(): Promise<void> {
       }
     }
     ensureWebBuilt();
-    const app = createApp({ db, client });
+    const app = createApp({ db, client, payloadCodec });
     // Rows whose workflow a crash kept from starting (between creation's commit and its starts): found and started
     // now and every few minutes. Unref'd: it never keeps the process alive.
     const reconcile = async (): Promise<void> => {

@@ -9,6 +9,7 @@ import {
   bundleWorkflowCode,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities';
 import { TASK_QUEUE } from '../workflows/shared';
 
@@ -39,6 +40,8 @@ export interface TCreateTaskWorkerOptions {
   deps: ActivityDeps;
   /** Workflows kept in the worker's sticky cache; default WORKER_MAX_CACHED_WORKFLOWS or 500. */
   maxCachedWorkflows?: number;
+  /** Encrypts and authenticates every payload (codec/payloadCodec.ts); the API's client must use the same keys. */
+  payloadCodec?: PayloadCodec;
 }
 
 /**
@@ -68,5 +71,6 @@ export async function createTaskWorker(options: TCreateTaskWorkerOptions): Promi
     workflowBundle: await workflowBundle(),
     activities: createActivities(options.deps),
     maxCachedWorkflows: options.maxCachedWorkflows ?? maxCachedWorkflowsFromEnv(process.env),
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
 }

@@ -69,6 +69,7 @@ import {
   type TSplitTaskArgs,
 } from './messages';
 import { taskWorkflowId } from './shared';
+import { isForgedPayload } from '../codec/forged';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -147,6 +148,8 @@ export const STORED_LIGHT_PATCH = 'stored-light';
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
 export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskState> {
+  // Started by someone without the payload key (codec/payloadCodec.ts): ends at once, acting on nothing.
+  if (isForgedPayload(input)) throw ApplicationFailure.nonRetryable('unauthenticated workflow input', 'Unauthenticated');
   const workflowId = workflowInfo().workflowId;
   // Decided once per run, first thing: a run recorded before the patch keeps its activity tasks to the end.
   const { projectTaskEvents, notify } = patched(LOCAL_PROJECTION_PATCH) ? local : remote;
@@ -212,6 +215,17 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     }
   }
 
+  /** An update whose payload could not be authenticated (sent without the key) is refused before any history. */
+  function refuseForged(arg: unknown): void {
+    if (isForgedPayload(arg)) {
+      throw ApplicationFailure.create({
+        type: 'NotAuthorized',
+        message: 'unauthenticated decision: not sent through the API',
+        nonRetryable: true,
+      });
+    }
+  }
+
   /** What a caller is told after an accepted decision: bounded, whatever the size of the state. */
   function result(): TDecisionResult {
     return { taskId: input.taskId, status: state.status, seq };
@@ -269,7 +283,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         if (after) await after(arg, events);
         return result();
       },
-      { validator: (arg: A) => void decideOrThrow(toCommand(arg)) },
+      {
+        validator: (arg: A) => {
+          refuseForged(arg);
+          decideOrThrow(toCommand(arg));
+        },
+      },
     );
   }
 
@@ -391,16 +410,25 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       }
       return result();
     },
-    { validator: (arg) => void decideOrThrow(splitCommand(arg, placeholderIds(arg))) },
+    {
+      validator: (arg) => {
+        refuseForged(arg);
+        decideOrThrow(splitCommand(arg, placeholderIds(arg)));
+      },
+    },
   );
 
-  setHandler(childStatusSignal, async ({ childTaskId, status }) => {
+  setHandler(childStatusSignal, async (arg) => {
+    if (isForgedPayload(arg)) return log.warn('unauthenticated signal ignored', { signal: 'childStatus' });
+    const { childTaskId, status } = arg;
     const result = decide(state, { type: 'childStatusChanged', childTaskId, status }, ctx());
     if (result.ok) await commit(result.value);
     else log.warn('child status ignored', { childTaskId, status, error: result.error.message });
   });
 
-  setHandler(urgeSignal, async ({ actor, urgeId, message }) => {
+  setHandler(urgeSignal, async (arg) => {
+    if (isForgedPayload(arg)) return log.warn('unauthenticated signal ignored', { signal: 'urge' });
+    const { actor, urgeId, message } = arg;
     // Urging changes no state: it is a message to the lead unit, kept in its inbox (and the outbox).
     await notify({
       idempotencyKey: `${workflowId}:urge:${urgeId}`,
@@ -430,8 +458,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       return result();
     },
     {
-      validator: ({ actor }) => {
-        if (actor.role !== 'admin') {
+      validator: (arg) => {
+        refuseForged(arg);
+        if (arg.actor.role !== 'admin') {
           throw ApplicationFailure.create({
             type: 'NotAuthorized',
             message: 'only an administrator may clear a flagged task',
