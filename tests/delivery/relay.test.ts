@@ -382,3 +382,54 @@ describe('daily digest', () => {
     expect(await r.runOnce()).toMatchObject({ claimed: 0 });
   });
 });
+
+describe('more than one relay, and channels not configured', () => {
+  it('When two relays run at once on the same rows, then each message is claimed and sent by one of them only', async () => {
+    const people = [org.staffA, org.headA, org.staffB, org.headB, org.office, org.leader];
+    for (let i = 0; i < 3; i++) {
+      await notifyActivity({ db })(
+        urge(
+          `urge:two${i}`,
+          people.map((p) => ({ userId: p.userId })),
+        ),
+      );
+    }
+    const a = relay({ batchSize: 7 });
+    const b = relay({ batchSize: 7 });
+    const results = [];
+    for (let round = 0; round < 3; round++) results.push(...(await Promise.all([a.runOnce(), b.runOnce()])));
+    expect(results.reduce((n, r) => n + r.sent, 0)).toBe(18);
+    await smtp.waitFor(18);
+    await new Promise((r) => setTimeout(r, 300));
+    const keys = smtp.received.map((m) => `${toOf(m)} ${m.messageId ?? ''}`);
+    expect(smtp.received).toHaveLength(18);
+    expect(new Set(keys).size).toBe(18);
+    const rows = await db.outboxMessage.findMany({ where: { channel: 'email' } });
+    expect(new Set(rows.map((r) => r.claimedBy))).toEqual(new Set([a.runId, b.runId]));
+    expect(rows.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('When a row names a channel this relay has no configuration for, then it is dead saying so', async () => {
+    await db.userChannelPreference.create({ data: { userId: org.staffA.userId, channels: ['wecom'] } });
+    await notifyActivity({ db })(urge('urge:nocfg', [{ userId: org.staffA.userId }]));
+    // A relay started without WECOM_WEBHOOK_URL (the worker that fanned out had it).
+    const withoutWecom = createChannels(deliveryConfigFromEnv({ ...process.env, WECOM_WEBHOOK_URL: '' }), {
+      log: () => undefined,
+    });
+    expect(await relay({}, withoutWecom).runOnce()).toMatchObject({ dead: 1 });
+    const row = await db.outboxMessage.findFirstOrThrow({ where: { channel: 'wecom' } });
+    expect(row.lastError).toContain('未配置');
+  });
+
+  it('When a person chose SMS, then the default sender writes the text (number masked) to the log', async () => {
+    await db.userChannelPreference.create({ data: { userId: org.staffA.userId, channels: ['sms'] } });
+    await notifyActivity({ db })(urge('urge:sms', [{ userId: org.staffA.userId }]));
+    const lines: string[] = [];
+    const channels = createChannels(deliveryConfigFromEnv(process.env), { log: (l) => lines.push(l) });
+    expect(await relay({}, channels).runOnce()).toMatchObject({ sent: 1 });
+    expect(lines).toEqual([
+      `[sms] to 138****0000 (urge:sms:0:${org.staffA.userId}:sms): 【整改系统】【催办】省卫健委“整改责任落实不到位” https://zhenggai.example.cn/tasks/${taskId}`,
+    ]);
+  });
+});
