@@ -190,13 +190,14 @@ describe('administration and campaign journeys in Chromium', () => {
         await pickOption(page, dialog, '所属单位', NEW_UNIT.name);
         await typeInto(dialog.getByLabel('邮箱', { exact: true }), NEW_USER.email);
         await typeInto(dialog.getByLabel('手机', { exact: true }), NEW_USER.phone);
-        await submit(page, dialog);
+        // Accepted: the form's dialog gives way to the one showing the initial password.
+        await button(dialog, '提交').click();
         const shown = page.getByRole('dialog', { name: '人员已新增' });
         await shown.waitFor();
         password = (await shown.locator('code').first().innerText()).trim();
         expect(password.length).toBeGreaterThanOrEqual(8);
         await w.shot('initial-password');
-        await button(shown, '关闭').click();
+        await button(shown, '知道了').click();
         await page.getByRole('cell', { name: NEW_USER.username, exact: true }).waitFor();
       }),
     ).toEqual([]);
@@ -229,7 +230,7 @@ describe('administration and campaign journeys in Chromium', () => {
           .first()
           .waitFor();
         await w.shot('deactivated');
-        await button(waiting, '关闭').click();
+        await button(waiting, '知道了').click();
         await page.getByText('已停用', { exact: true }).first().waitFor();
       }),
     ).toEqual([]);

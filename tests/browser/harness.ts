@@ -409,10 +409,13 @@ export async function typeInto(field: Locator, text: string): Promise<void> {
   throw new Error(`the field did not keep the text "${text}"`);
 }
 
-/** Picks `option` in the antd select labelled `label` inside `scope` (typing to filter first when it searches). */
+/** Picks `option` in the antd select labelled `label` inside `scope` (typing to narrow it first when it searches). */
 export async function pickOption(page: Page, scope: Page | Locator, label: string, option: string): Promise<void> {
   const box = scope.getByLabel(label, { exact: true });
   await box.click();
+  // Long lists are virtual (only the first rows exist): a searchable select is narrowed by typing; a plain one, whose
+  // input is read-only, ignores the keys.
+  if ((await box.getAttribute('readonly')) === null) await box.pressSequentially(option);
   const dropdown = page.locator('.ant-select-dropdown:visible');
   await dropdown.getByTitle(option, { exact: true }).first().click();
   await dropdown.waitFor({ state: 'hidden' }).catch(() => undefined);

@@ -1,11 +1,14 @@
 /**
- * The README's screenshots (docs/screenshots/inbox.png and task.png), taken on the real stack with demo data:
+ * The README's screenshots (docs/screenshots/inbox.png and task.png; import.png, stats-by.png, supervision.png,
+ * calendar.png and units.png of the administration and document screens), taken on the real stack with demo data:
  * `npx tsx tests/browser/screenshots.ts`. Run by hand when the screens change; the images are committed.
  *
  * The data is set up through the API (bearer tokens); the screenshots are of the application as the office sees it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import ExcelJS from 'exceljs';
+import type { Page } from 'playwright-core';
 import { z } from 'zod';
 import { demoCast } from '../api/harness';
 import {
@@ -17,6 +20,7 @@ import {
   startBrowserStack,
   tinyPdf,
   waitForTask,
+  type TBrowserStack,
   type TTaskSpec,
 } from './harness';
 import type { TDemoUser } from '../../scripts/seed-demo';
@@ -133,10 +137,145 @@ async function main(): Promise<void> {
     const problems = await w.finish();
     if (problems.length) throw new Error(`page problems: ${JSON.stringify(problems, null, 2)}`);
     console.log(`wrote ${path.relative(ROOT, path.join(OUT, 'inbox.png'))} and task.png`);
+    await adminScreens(stack, cast, campaignId);
   } finally {
     await stack.teardown();
   }
 }
+
+/** A task list as an office keeps it (title row, header in their words, a merged category, one unknown unit). */
+async function taskList(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('整改任务清单');
+  ws.addRow(['省委第一巡视组反馈意见整改任务清单']);
+  ws.mergeCells('A1:H1');
+  ws.addRow(['序号', '问题类别', '具体问题', '整改措施', '牵头领导', '责任单位', '配合单位', '整改时限']);
+  ws.addRow([
+    1,
+    '党风廉政建设',
+    '药品集中采购监管不到位',
+    '开展药品集中采购专项检查',
+    '李主任',
+    '医政医管处',
+    '财务处',
+    '2099年6月30日前完成',
+  ]);
+  ws.addRow([
+    2,
+    '党风廉政建设',
+    '专项资金使用绩效不高',
+    '建立专项资金绩效评价制度',
+    '李主任',
+    '财务处',
+    '',
+    '立行立改',
+  ]);
+  ws.addRow([
+    3,
+    '民生保障',
+    '基层医疗机构设备闲置',
+    '盘活闲置医疗设备',
+    '李主任',
+    '省数据资源局',
+    '',
+    '2099年12月31日前完成，并长期推进',
+  ]);
+  ws.mergeCells('B3:B4');
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/**
+ * The administration and document screens: the import preview (an unknown unit in red), statistics by category, a
+ * task's 督办 documents, the working-day calendar and the unit tree. Each is written only when its page loaded
+ * without problems; a screen whose API is missing is reported and skipped.
+ */
+async function adminScreens(stack: TBrowserStack, cast: ReturnType<typeof demoCast>, campaignId: string) {
+  const office = new ApiClient(stack.baseUrl, cast.office);
+  const [overdue] = await createTasks(office, campaignId, [
+    {
+      problem: { category: '安全生产', title: '医疗器械抽检逾期未整改' },
+      measure: '完成医疗器械抽检问题整改',
+      leadUnitId: cast.medicalStaff.unitId,
+      leaderId: cast.leader.userId,
+      deadline: '2020年12月31日前完成',
+    },
+  ]);
+  await waitForTask(office, overdue, (t) => t.status === 'OVERDUE', 'overdue');
+  const screens: { user: TDemoUser; file: string; go: (page: Page) => Promise<void> }[] = [
+    {
+      user: cast.office,
+      file: 'import.png',
+      go: async (page) => {
+        await page.goto(`/campaigns/${campaignId}/import`);
+        await page
+          .locator('input[type="file"]')
+          .setInputFiles({ name: '整改任务清单.xlsx', mimeType: XLSX, buffer: await taskList() });
+        await page.locator('[data-cell-issue="error"]').first().waitFor();
+      },
+    },
+    {
+      user: cast.office,
+      file: 'stats-by.png',
+      go: async (page) => {
+        await page.goto(`/stats?campaignId=${campaignId}`);
+        await page.getByRole('table', { name: '问题类别统计' }).getByRole('row').nth(1).waitFor();
+      },
+    },
+    {
+      user: cast.medicalStaff,
+      file: 'supervision.png',
+      go: async (page) => {
+        await page.goto(`/tasks/${overdue}`);
+        await page
+          .getByRole('region', { name: '督办记录' })
+          .getByText(/〔\d{4}〕\d+号/)
+          .first()
+          .waitFor();
+      },
+    },
+    {
+      user: cast.admin,
+      file: 'calendar.png',
+      go: async (page) => {
+        await page.goto('/admin/calendar');
+        await page.getByText('班', { exact: true }).first().waitFor();
+      },
+    },
+    {
+      user: cast.admin,
+      file: 'units.png',
+      go: async (page) => {
+        await page.goto('/admin/units');
+        await page
+          .getByRole('tree')
+          .getByText(/江南省卫生健康委员会/)
+          .first()
+          .waitFor();
+      },
+    },
+  ];
+  for (const screen of screens) {
+    const w = await stack.open(`readme-${screen.file.replace('.png', '')}`);
+    try {
+      await signIn(w, screen.user);
+      await w.page.setViewportSize({ width: 1280, height: 760 });
+      await screen.go(w.page);
+      await w.page.waitForLoadState('networkidle');
+      const problems = await w.page
+        .screenshot({ path: path.join(OUT, screen.file), fullPage: true })
+        .then(() => w.finish());
+      if (problems.length) {
+        fs.rmSync(path.join(OUT, screen.file), { force: true });
+        console.log(`skipped ${screen.file}: ${JSON.stringify(problems)}`);
+      } else console.log(`wrote docs/screenshots/${screen.file}`);
+    } catch (err) {
+      await w.finish();
+      console.log(`skipped ${screen.file}: ${String(err)}`);
+    }
+  }
+}
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 main().catch((err: unknown) => {
   console.error(err);

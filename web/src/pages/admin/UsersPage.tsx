@@ -236,7 +236,7 @@ export default function UsersPage() {
         open={!!created}
         title="人员已新增"
         onCancel={() => setCreated(null)}
-        footer={<Button onClick={() => setCreated(null)}>关闭</Button>}
+        footer={<Button onClick={() => setCreated(null)}>知道了</Button>}
       >
         <p>请将初始密码交给 {created?.name}，首次登录后修改。此密码只显示这一次。</p>
         <p>
@@ -250,7 +250,7 @@ export default function UsersPage() {
         open={!!waiting}
         title={`待改派事项（${waiting?.name ?? ''}）`}
         onCancel={() => setWaiting(null)}
-        footer={<Button onClick={() => setWaiting(null)}>关闭</Button>}
+        footer={<Button onClick={() => setWaiting(null)}>知道了</Button>}
         width={640}
       >
         <WaitingList items={waiting?.items ?? []} />
