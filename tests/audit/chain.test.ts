@@ -244,7 +244,13 @@ describe.each(providers)('audit chain on %s', (_name, create) => {
     try {
       await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          (i % 2 === 0 ? t.db : second).$transaction((tx) => appendAudit(tx, recordOf(i + 1))),
+          // 50 at once is more than a pool's 10 connections: the last ones wait for a connection while the appends
+          // ahead take turns on the head's lock, longer than Prisma's default 2 s on a loaded machine. The test is
+          // about the chain, so they may wait.
+          (i % 2 === 0 ? t.db : second).$transaction((tx) => appendAudit(tx, recordOf(i + 1)), {
+            maxWait: 60_000,
+            timeout: 60_000,
+          }),
         ),
       );
     } finally {
