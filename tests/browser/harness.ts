@@ -335,8 +335,9 @@ export async function createTasks(api: ApiClient, campaignId: string, specs: TTa
       measure: spec.measure ?? '建立整改台账，逐项销号',
       leadUnitId: spec.leadUnitId,
       leaderId: spec.leaderId,
-      // Far in the future by default: a journey must not trip a deadline timer it did not ask for.
-      deadline: spec.deadline ?? '2099年12月31日前完成',
+      // Far in the future by default (within the ten years ahead a deadline may lie): a journey must not trip a deadline
+      // timer it did not ask for.
+      deadline: spec.deadline ?? '2035年12月31日前完成',
     }));
     ids.push(
       ...ZTasksCreated.parse(await api.post(`/api/campaigns/${campaignId}/tasks`, { tasks }, 201)).tasks.map(

@@ -32,7 +32,7 @@ const PROBLEMS: { category: string; title: string; measure: string; deadline: st
     category: '党的建设',
     title: '财政专项资金管理不规范',
     measure: '建立专项资金台账，逐笔核对，追回违规资金',
-    deadline: '2099年6月30日前完成',
+    deadline: '2027年6月30日前完成',
   },
   {
     category: '民生保障',
@@ -44,13 +44,13 @@ const PROBLEMS: { category: string; title: string; measure: string; deadline: st
     category: '作风建设',
     title: '门诊预约流程繁琐',
     measure: '优化门诊预约流程，推行分时段预约',
-    deadline: '2099年12月31日前完成，并长期推进',
+    deadline: '2027年12月31日前完成，并长期推进',
   },
   {
     category: '廉政风险',
     title: '医疗设备采购程序不规范',
     measure: '修订设备采购管理办法，开展专项审计',
-    deadline: '2099年3月31日前完成',
+    deadline: '2027年3月31日前完成',
   },
 ];
 
@@ -158,7 +158,7 @@ async function taskList(): Promise<Buffer> {
     '李主任',
     '医政医管处',
     '财务处',
-    '2099年6月30日前完成',
+    '2027年6月30日前完成',
   ]);
   ws.addRow([
     2,
@@ -178,7 +178,7 @@ async function taskList(): Promise<Buffer> {
     '李主任',
     '省数据资源局',
     '',
-    '2099年12月31日前完成，并长期推进',
+    '2027年12月31日前完成，并长期推进',
   ]);
   ws.mergeCells('B3:B4');
   return Buffer.from(await wb.xlsx.writeBuffer());
