@@ -2,8 +2,10 @@
  * Delivery: each person's channel preferences (`/me/notification-preferences`), and for the admin the messages that
  * need a person — dead letters and uncertain sends — with a hand retry (`/admin/outbox`).
  */
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
+import { appendAudit } from '../../activities/audit';
 import { CHANNEL_NAMES, currentDeliveryConfig, EXTERNAL_CHANNELS } from '../../delivery/config';
 import { externalChannelsOf } from '../../delivery/fanout';
 import type { TOutboxPayload } from '../../delivery/render';
@@ -24,6 +26,14 @@ export type TNotificationPreferences = z.infer<typeof ZNotificationPreferences>;
 const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dead', 'uncertain'] as const;
 /** What an admin has to look at; listed when no status is asked for. */
 const NEEDS_A_PERSON = ['dead', 'uncertain'];
+const STATUS_TEXT: Record<string, string> = {
+  pending: '待投递',
+  sending: '投递中',
+  sent: '已送达',
+  failed: '投递失败（等待重试）',
+  dead: '已放弃',
+  uncertain: '不确定是否送达',
+};
 /** A hand retry makes sense only for a message that is neither delivered nor on its way. */
 const RETRYABLE = ['dead', 'uncertain', 'failed'];
 
@@ -105,17 +115,36 @@ export function deliveryRouter(deps: TAppDeps): Router {
     const { id } = ZOutboxParams.parse(req.params);
     const row = await db.outboxMessage.findUnique({ where: { id } });
     if (!row || row.channel === 'in_app') throw AppError.notFound('没有这条待投递消息');
-    // Conditional: a relay that claims it meanwhile wins, and the admin is told (409) rather than both acting.
-    const updated = await db.outboxMessage.updateMany({
-      where: { id, status: { in: RETRYABLE } },
-      data: { status: 'pending', attempts: 0, nextAttemptAt: null, claimedBy: null, claimedAt: null, sentAt: null },
+    // Conditional: a relay that claims it meanwhile wins, and the admin is told (409) rather than both acting. The
+    // hand retry is an admin's decision (for an uncertain row, that it did not arrive): audited with the change.
+    const updated = await db.$transaction(async (tx) => {
+      const n = await tx.outboxMessage.updateMany({
+        where: { id, status: { in: RETRYABLE } },
+        data: { status: 'pending', attempts: 0, nextAttemptAt: null, claimedBy: null, claimedAt: null, sentAt: null },
+      });
+      if (n.count === 0) return 0;
+      await appendAudit(tx, {
+        idempotencyKey: `api:outbox-retried:${id}:${randomUUID()}`,
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: 'OutboxRetried',
+        detail: {
+          outboxId: id,
+          channel: row.channel,
+          previousStatus: row.status,
+          attempts: row.attempts,
+          lastError: row.lastError,
+          taskId: (row.payload as Partial<TOutboxPayload> | null)?.taskId ?? null,
+        },
+        at: deps.now(),
+      });
+      return n.count;
     });
-    if (updated.count === 0) {
+    if (updated === 0) {
       throw AppError.conflict(
-        `该消息当前状态为“${row.status}”，只有投递失败、已放弃或不确定是否送达的消息可以重新投递`,
+        `该消息当前状态为“${STATUS_TEXT[row.status] ?? row.status}”，只有投递失败、已放弃或不确定是否送达的消息可以重新投递`,
       );
     }
-    console.log(`[delivery] outbox ${id} (${row.channel}, was ${row.status}) put back for delivery by ${actor.userId}`);
     const [view] = await views([await db.outboxMessage.findUniqueOrThrow({ where: { id } })]);
     res.json(view);
   });

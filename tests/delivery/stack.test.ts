@@ -214,6 +214,11 @@ describe('routes', () => {
     const retried = await admin.post(`/api/admin/outbox/${letter.id as string}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ id: letter.id, attempts: 0 });
+    const audit = await stack.db.auditEvent.findMany({
+      where: { action: 'OutboxRetried', actorId: cast.admin.userId },
+    });
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.detail).toMatchObject({ outboxId: letter.id, previousStatus: 'dead', channel: 'email', taskId });
     await until(
       'the retried mail',
       async () => smtp.received.filter((m) => m.subject === letter.title).length,
@@ -228,6 +233,6 @@ describe('routes', () => {
     // Delivered: nothing to retry.
     const again = await admin.post(`/api/admin/outbox/${letter.id as string}/retry`);
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('CONFLICT');
+    expect(again.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('已送达') });
   });
 });
