@@ -375,6 +375,74 @@ describe('administration and campaign journeys in Chromium', () => {
     expect(view.supervisionNotices.some((n) => n.signedAt && n.feedback === feedback)).toBe(true);
   });
 
+  it('(k) the office issues a 催办单 by hand with its reason; it is numbered by the office', async () => {
+    const reason = '抽检问题整改进度滞后，请于5个工作日内报送整改情况';
+    expect(
+      await as(cast.office, 'office-issue', async (w) => {
+        const { page } = w;
+        await page.goto(`/tasks/${overdueTaskId}`);
+        await button(page, '发起督办').click();
+        const dialog = await openDialog(page);
+        await pickOption(page, dialog, '督办措施', '催办（催办单）');
+        await typeInto(dialog.getByLabel('理由', { exact: true }), reason);
+        await submit(page, dialog);
+        const card = page.getByRole('region', { name: '督办记录' });
+        const row = card.getByRole('row', { name: new RegExp(reason) });
+        await row.waitFor();
+        expect(await row.innerText()).toMatch(/〔\d{4}〕\d+号[\s\S]*催办单/);
+        await w.shot('issued');
+      }),
+    ).toEqual([]);
+    const notice = await stack.db.supervisionNotice.findFirstOrThrow({
+      where: { taskId: overdueTaskId, step: 'reminder' },
+    });
+    expect(notice).toMatchObject({ issuedById: cast.office.userId, reason });
+    expect(notice.documentNo).toMatch(/〔\d{4}〕\d+号$/);
+  });
+
+  it('(l) the admin adds a unit group, and imports a directory workbook (a unit and a person)', async () => {
+    const workbook = new ExcelJS.Workbook();
+    workbook.addWorksheet('单位').addRows([
+      ['单位名称', '上级单位', '层级', '类型', '简称'],
+      ['江南省医疗保障局', '江南省卫生健康委员会', 'province', 'department', '省医保局'],
+    ]);
+    workbook.addWorksheet('人员').addRows([
+      ['姓名', '用户名', '角色', '所属单位', '邮箱', '手机'],
+      ['宋干事', 'song_ganshi', 'unit_staff', '江南省医疗保障局', 'song@zhenggai.example.cn', '13800000002'],
+    ]);
+    const file = Buffer.from(await workbook.xlsx.writeBuffer());
+    expect(
+      await as(cast.admin, 'admin-groups', async (w) => {
+        const { page } = w;
+        await page.goto('/admin/groups');
+        await button(page, '新增分组').click();
+        const dialog = await openDialog(page);
+        await typeInto(dialog.getByLabel('名称', { exact: true }), '省直财务管理部门');
+        await typeInto(dialog.getByLabel('别名', { exact: true }), '财务管理部门');
+        await pickOption(page, dialog, '成员单位', '财务处');
+        await page.keyboard.press('Escape');
+        await submit(page, dialog);
+        const row = page.getByRole('row', { name: /省直财务管理部门/ });
+        await row.getByText('财务处').waitFor();
+
+        await page.getByRole('navigation', { name: '系统管理' }).getByRole('link', { name: '通讯录导入' }).click();
+        await page.locator('input[type="file"]').setInputFiles({ name: '通讯录.xlsx', mimeType: XLSX, buffer: file });
+        await button(page, '确认导入').click();
+        await page.getByRole('table', { name: '初始密码' }).getByText('song_ganshi').waitFor();
+        await w.shot('directory-imported');
+      }),
+    ).toEqual([]);
+    const groups = z
+      .object({ items: z.array(z.object({ name: z.string(), memberUnitIds: z.array(z.string()) })) })
+      .parse(await admin.get('/api/unit-groups')).items;
+    expect(groups.find((g) => g.name === '省直财务管理部门')?.memberUnitIds).toEqual([cast.financeStaff.unitId]);
+    const units = ZUnits.parse(await admin.get('/api/units')).items;
+    const unit = units.find((u) => u.name === '江南省医疗保障局');
+    expect(unit?.aliases).toEqual(['省医保局']);
+    const users = ZUsers.parse(await admin.get('/api/users')).items;
+    expect(users.find((u) => u.name === '宋干事')).toMatchObject({ unitId: unit?.id, role: 'unit_staff' });
+  });
+
   it('(g) the admin sees the calendar coverage warning, overrides a day and clears the override', async () => {
     const now = new Date();
     const day = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-15`;
