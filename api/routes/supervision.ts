@@ -3,6 +3,8 @@
  * - POST /api/tasks/:id/supervision { step, reason? }: the task's office or a supervisor (within their jurisdiction)
  *   issues an escalation step; the workflow decides it (`escalate` with the caller as actor) and the projection
  *   numbers it in the issuer's name. Answers with the task view.
+ * - GET /api/supervision-notices?state=unsigned|unanswered|answered|overdue&mine=true&taskId&campaignId&page&pageSize:
+ *   the 督办台账 of the tasks the caller may see, newest first.
  * - GET /api/supervision-notices/:id/document.docx: anyone who may see the task.
  * - POST /api/supervision-notices/:id/sign, POST /api/supervision-notices/:id/feedback { text, evidence? }: the
  *   recipient unit (the task's lead unit). Both audited; both answer with the task view.
@@ -19,6 +21,7 @@ import { resolveEvidence } from '../files/resolve';
 import { requireVisibleTask } from '../scope';
 import { answerNotice, requireVisibleNotice, signNotice } from '../supervision/actions';
 import { supervisionDocument } from '../supervision/document';
+import { listSupervisionNotices, ZListSupervisionNoticesQuery } from '../supervision/list';
 import { executeDecision } from '../tasks/decide';
 import { taskDetail } from '../tasks/view';
 import { ZEvidenceItem, ZTaskParams } from './schemas';
@@ -55,13 +58,19 @@ export function supervisionRouter(deps: TAppDeps): Router {
     const actor = actorOf(res);
     const { id } = ZTaskParams.parse(req.params);
     const body = ZIssueSupervisionRequest.parse(req.body);
+    // Visibility first: an unknown task is a 404 whoever asks.
+    await requireVisibleTask(db, actor, id, deps.now());
     if (actor.role !== 'office' && actor.role !== 'supervisor') {
       throw AppError.forbidden('只有本任务的整改办或纪检监督人员可以交办督办');
     }
-    await requireVisibleTask(db, actor, id, deps.now());
     await executeDecision(deps, actor, id, issueSupervisionUpdate, body);
     if (body.reason) await keepReason(db, id, body.step, actor.userId, body.reason);
     res.json(await taskDetail(db, id, deps.now(), actor));
+  });
+
+  router.get('/supervision-notices', async (req, res) => {
+    const query = ZListSupervisionNoticesQuery.parse(req.query);
+    res.json(await listSupervisionNotices(db, actorOf(res), query, deps.now()));
   });
 
   router.get('/supervision-notices/:id/document.docx', async (req, res) => {

@@ -380,6 +380,47 @@ describe('签收 and 反馈', () => {
   });
 });
 
+describe('督办台账', () => {
+  type TListed = { id: string; taskId: string; taskTitle: string; signedAt: string | null; feedback: string | null };
+  const list = async (who: { token: string }, query: string) => {
+    const res = await as(stack.app, who).get(`/api/supervision-notices?${query}&pageSize=200`);
+    expect(res.status).toBe(200);
+    return res.body as { items: TListed[]; total: number };
+  };
+
+  it('When notices are listed by state, then each caller sees those of its scope where the recipient stands so', async () => {
+    const unsigned = await list(south.staff, 'mine=true&state=unsigned');
+    const unsignedTasks = unsigned.items.map((n) => n.taskId);
+    expect(unsignedTasks).toContain(southTasks[0]);
+    // Signed (and answered) above.
+    expect(unsignedTasks).not.toContain(southTasks[2]);
+    expect(unsigned.items.every((n) => n.signedAt === null)).toBe(true);
+    expect(unsigned.total).toBe(unsigned.items.length);
+
+    const answered = await list(south.office, `state=answered&campaignId=${south.campaignId}`);
+    expect(answered.items).toContainEqual(
+      expect.objectContaining({
+        taskId: southTasks[2],
+        taskTitle: '督办测试问题3',
+        feedback: '已制定专项整改方案，正在推进',
+      }),
+    );
+    const unanswered = await list(south.office, `state=unanswered&taskId=${southTasks[3]}`);
+    expect(unanswered.items.map((n) => n.taskId)).toEqual([southTasks[3]]);
+    // Nothing is past its answer date yet (5 working days).
+    expect((await list(south.office, `state=overdue&campaignId=${south.campaignId}`)).total).toBe(0);
+
+    // The other group's supervisor sees none of them; their own, all.
+    const other = await list(cast.supervisor, 'state=unsigned');
+    expect(other.items.filter((n) => southTasks.includes(n.taskId))).toEqual([]);
+    expect((await list(south.supervisor, `campaignId=${south.campaignId}`)).total).toBeGreaterThanOrEqual(20);
+
+    const bad = await as(stack.app, south.office).get('/api/supervision-notices?state=lost');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toEqual(['state']);
+  });
+});
+
 describe('supervisor jurisdiction', () => {
   it('When each group’s supervisor lists and opens tasks, then they see their own units’ tasks only', async () => {
     [demoOverdueTask] = await overdueTasks(
@@ -503,6 +544,8 @@ describe('督办 issued by hand', () => {
     const res = await as(stack.app, south.office).post(`/api/campaigns/${south.campaignId}/tasks`, {
       tasks: [taskBody(south.deptId, south.leader.userId)],
     });
+    // Status and body together, so a refusal shows why.
+    expect({ status: res.status, body: res.body as unknown }).toMatchObject({ status: 201 });
     const onTime = res.body.tasks[0].id as string;
     await eventually(
       () => view(south.office, onTime),
