@@ -2,7 +2,9 @@
  * The delivery configuration (one Zod schema, errors naming the variable), the digest hour in Asia/Shanghai, the
  * rendering limits, and start-up refusing a wrong variable.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { deliveryConfigFromEnv } from '../../delivery/config';
 import { nextDigestAt } from '../../delivery/digest';
@@ -52,6 +54,44 @@ describe('configuration', () => {
     expect(run.stderr).toContain('SMTP_URL');
     expect(run.stderr).toContain('投递配置有误');
   });
+});
+
+describe('ROLE=relay', () => {
+  it('When npm start runs with ROLE=relay, then it migrates, relays without Temporal or the API, and stops on SIGTERM', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zhenggai-relay-role-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'start.ts')], {
+        cwd: root,
+        // A port nothing listens on: with ROLE=relay no dev server may start (it would take this port).
+        env: {
+          ...process.env,
+          ROLE: 'relay',
+          DATA_DIR: dataDir,
+          DEVSERVER_PORT: '1',
+          PORT: '1',
+          RELAY_INTERVAL_MS: '200',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const end = Date.now() + 60_000;
+      while (!out.includes('relaying the outbox') && Date.now() < end && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(out).toContain('relaying the outbox every 200 ms');
+      expect(out).not.toContain('dev server');
+      expect(out).not.toContain('API listening');
+      expect(fs.existsSync(path.join(dataDir, 'zhenggai.db'))).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('digest hour (Asia/Shanghai, UTC+8)', () => {
