@@ -4,16 +4,7 @@
  * 方正小标宋简体 二号; 主送机关, 正文 and 落款 in 仿宋_GB2312 三号 on a fixed 28-point line; 一级标题 in 黑体;
  * 成文日期 in Chinese numerals. Fonts are named, not embedded: Word substitutes where they are not installed.
  */
-import {
-  AlignmentType,
-  BorderStyle,
-  convertMillimetersToTwip,
-  Document,
-  LineRuleType,
-  Packer,
-  Paragraph,
-  TextRun,
-} from 'docx';
+import { AlignmentType, BorderStyle, Document, LineRuleType, Packer, Paragraph, TextRun } from 'docx';
 import type { TEscalationStepName } from '../../domain/policy';
 import { chineseDocumentDate, plainDate, STEP_REQUIREMENTS } from './texts';
 
@@ -42,6 +33,8 @@ export interface TSupervisionDocument {
 }
 
 const RED = 'FF0000';
+/** Millimetres to twips, rounded (docx's own helper truncates: A4 came out 11905 × 16837, not 11906 × 16838). */
+const mm = (millimetres: number): number => Math.round((millimetres * 1440) / 25.4);
 /** Half-points: 二号 22 pt, 三号 16 pt. */
 const SIZE_2 = 44;
 const SIZE_3 = 32;
@@ -102,12 +95,12 @@ export async function supervisionDocx(doc: TSupervisionDocument): Promise<Buffer
       {
         properties: {
           page: {
-            size: { width: convertMillimetersToTwip(210), height: convertMillimetersToTwip(297) },
+            size: { width: mm(210), height: mm(297) },
             margin: {
-              top: convertMillimetersToTwip(37),
-              bottom: convertMillimetersToTwip(35),
-              left: convertMillimetersToTwip(28),
-              right: convertMillimetersToTwip(26),
+              top: mm(37),
+              bottom: mm(35),
+              left: mm(28),
+              right: mm(26),
             },
           },
         },
