@@ -27,6 +27,8 @@ interface TUnitSpec {
   level: 'province' | 'city' | 'county' | 'department';
   kind: 'government' | 'office' | 'department' | 'discipline';
   parent?: string;
+  /** Short names plans use for the unit (matched by the spreadsheet import). */
+  aliases?: string[];
 }
 
 interface TUserSpec {
@@ -37,7 +39,13 @@ interface TUserSpec {
 }
 
 const UNITS: TUnitSpec[] = [
-  { key: 'province', name: '江南省卫生健康委员会', level: 'province', kind: 'government' },
+  {
+    key: 'province',
+    name: '江南省卫生健康委员会',
+    level: 'province',
+    kind: 'government',
+    aliases: ['省卫生健康委', '省卫健委'],
+  },
   { key: 'province-office', name: '省卫健委巡视整改工作办公室', level: 'province', kind: 'office', parent: 'province' },
   {
     key: 'province-discipline',
@@ -48,10 +56,24 @@ const UNITS: TUnitSpec[] = [
   },
   { key: 'dept-medical', name: '医政医管处', level: 'department', kind: 'department', parent: 'province' },
   { key: 'dept-finance', name: '财务处', level: 'department', kind: 'department', parent: 'province' },
-  { key: 'city-a', name: '东州市卫生健康委员会', level: 'city', kind: 'government', parent: 'province' },
+  {
+    key: 'city-a',
+    name: '东州市卫生健康委员会',
+    level: 'city',
+    kind: 'government',
+    parent: 'province',
+    aliases: ['东州市卫健委'],
+  },
   { key: 'city-a-office', name: '东州市整改办', level: 'city', kind: 'office', parent: 'city-a' },
   { key: 'city-a-dept', name: '东州市医政科', level: 'department', kind: 'department', parent: 'city-a' },
-  { key: 'city-b', name: '西州市卫生健康委员会', level: 'city', kind: 'government', parent: 'province' },
+  {
+    key: 'city-b',
+    name: '西州市卫生健康委员会',
+    level: 'city',
+    kind: 'government',
+    parent: 'province',
+    aliases: ['西州市卫健委'],
+  },
   { key: 'city-b-office', name: '西州市整改办', level: 'city', kind: 'office', parent: 'city-b' },
   { key: 'city-b-dept', name: '西州市医政科', level: 'department', kind: 'department', parent: 'city-b' },
 ];
@@ -106,7 +128,13 @@ export async function seedDemo(db: Db): Promise<TDemoUser[]> {
     for (const spec of UNITS) {
       const parentId = spec.parent ? unitIds.get(spec.parent) : undefined;
       const unit = await tx.unit.create({
-        data: { name: spec.name, level: spec.level, kind: spec.kind, parentId: parentId ?? null },
+        data: {
+          name: spec.name,
+          level: spec.level,
+          kind: spec.kind,
+          parentId: parentId ?? null,
+          aliases: spec.aliases ?? [],
+        },
       });
       unitIds.set(spec.key, unit.id);
     }
