@@ -163,6 +163,40 @@ describe('projectTaskEvents: escalation steps as numbered documents', () => {
     return { state, events };
   }
 
+  it('When a monthly report is overdue, then its notice is numbered by the office and addressed to the lead unit', async () => {
+    const assignedAt = '2026-01-05T02:00:00.000Z';
+    const input = await createTaskRow(db, org, { deadline: { kind: 'date', date: '2026-12-31' }, assignedAt });
+    const { state, events } = run(
+      initialState({ ...input, signOffChain: input.signOffChain }),
+      [{ type: 'assign' }, { type: 'acknowledge', actor: org.staffA }, { type: 'reportOverdue', period: '2026-01' }],
+      '2026-01-27T02:00:00.000Z',
+    );
+    const env = new MockActivityEnvironment();
+    const batch = { taskId: input.taskId, workflowId: `task-${input.taskId}`, firstSeq: 0, events, state };
+    expect(await env.run(createActivities({ db }).projectTaskEvents, batch)).toEqual({ written: true });
+    const notice = await db.supervisionNotice.findFirstOrThrow({ where: { taskId: input.taskId } });
+    expect(notice).toMatchObject({
+      kind: 'report_overdue',
+      step: 'supervision_notice',
+      period: '2026-01',
+      issuingUnitId: org.officeUnitId,
+      recipientUnitId: org.deptA,
+      issuedById: null,
+      docYear: 2026,
+      documentNo: `省整改办督〔2026〕${notice.docSeq}号`,
+    });
+    // A retried projection (same batch) takes no second number.
+    const counter = await db.documentCounter.findUniqueOrThrow({
+      where: { issuingUnitId_year: { issuingUnitId: org.officeUnitId, year: 2026 } },
+    });
+    expect(await env.run(createActivities({ db }).projectTaskEvents, batch)).toEqual({ written: false });
+    expect(
+      await db.documentCounter.findUniqueOrThrow({
+        where: { issuingUnitId_year: { issuingUnitId: org.officeUnitId, year: 2026 } },
+      }),
+    ).toEqual(counter);
+  });
+
   it('When the ladder and a supervisor issue steps, then each is numbered by its issuer, addressed to the lead unit, and only supervisors in jurisdiction are told', async () => {
     // The org's supervisor sits in the province unit; give jurisdiction over department A to a discipline unit with
     // its own supervisor, and another discipline unit over department B only.
