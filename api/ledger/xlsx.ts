@@ -5,6 +5,7 @@
  * is written as a string cell (never a formula); one beginning with = + - @ also gets the text number format, so
  * neither Excel nor WPS reads it as a formula when the cell is edited.
  */
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { TLedgerRow } from './rows';
 
@@ -69,8 +70,23 @@ export function runsOf(keys: readonly string[]): [number, number][] {
   return runs;
 }
 
-export function ledgerWorkbook(input: { campaignName: string; exportedOn: string; rows: readonly TLedgerRow[] }) {
-  const workbook = new ExcelJS.Workbook();
+/**
+ * Writes the workbook with exceljs's streaming writer (rows serialised as they go, strings inline: several times
+ * faster than the document model for 10⁴ rows) into a buffer, so a failure answers an error rather than half a file.
+ */
+export async function ledgerXlsx(input: {
+  campaignName: string;
+  exportedOn: string;
+  rows: readonly TLedgerRow[];
+}): Promise<Buffer> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const finished = new Promise<void>((resolve, reject) => {
+    out.on('end', resolve);
+    out.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   workbook.creator = '整改';
   const sheet = workbook.addWorksheet('整改台账', {
     views: [{ state: 'frozen', ySplit: HEADER_ROW, xSplit: 0 }],
@@ -106,9 +122,18 @@ export function ledgerWorkbook(input: { campaignName: string; exportedOn: string
   });
   header.height = 28;
 
+  // Style objects shared by every cell: the writer deduplicates styles by value, fewer objects make that cheaper.
   const body = { name: '宋体', size: 10 };
+  const left: Partial<ExcelJS.Alignment> = { vertical: 'middle', horizontal: 'left', wrapText: true };
+  const center: Partial<ExcelJS.Alignment> = { vertical: 'middle', horizontal: 'center', wrapText: true };
+  const lightFont = {
+    red: { ...body, bold: true, color: { argb: 'FFFFFFFF' } },
+    yellow: { ...body, bold: true, color: { argb: 'FF000000' } },
+    green: { ...body, bold: true, color: { argb: 'FFFFFFFF' } },
+  };
+  const first = HEADER_ROW + 1;
   for (const [index, row] of input.rows.entries()) {
-    const excelRow = sheet.getRow(HEADER_ROW + 1 + index);
+    const excelRow = sheet.getRow(first + index);
     LEDGER_COLUMNS.forEach((c, i) => {
       const cell = excelRow.getCell(i + 1);
       const value = c.value(row);
@@ -117,18 +142,13 @@ export function ledgerWorkbook(input: { campaignName: string; exportedOn: string
       if (typeof value === 'string' && looksLikeFormula(value)) cell.numFmt = '@';
       cell.font = body;
       cell.border = THIN;
-      cell.alignment = {
-        vertical: 'middle',
-        horizontal: typeof value === 'number' || i + 1 === LIGHT_COL ? 'center' : 'left',
-        wrapText: true,
-      };
+      cell.alignment = typeof value === 'number' || i + 1 === LIGHT_COL ? center : left;
     });
     const light = excelRow.getCell(LIGHT_COL);
     light.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: LIGHT_FILL[row.light] } };
-    light.font = { ...body, bold: true, color: { argb: row.light === 'yellow' ? 'FF000000' : 'FFFFFFFF' } };
+    light.font = lightFont[row.light];
   }
-
-  const first = HEADER_ROW + 1;
+  // Merged before any row is committed (the writer merges only rows it still holds).
   for (const [a, b] of runsOf(input.rows.map((r) => r.categoryId))) {
     sheet.mergeCells(first + a, CATEGORY_COL, first + b, CATEGORY_COL);
   }
@@ -136,14 +156,8 @@ export function ledgerWorkbook(input: { campaignName: string; exportedOn: string
   for (const [a, b] of runsOf(input.rows.map((r) => `${r.categoryId}|${r.problemId}`))) {
     sheet.mergeCells(first + a, PROBLEM_COL, first + b, PROBLEM_COL);
   }
-  return workbook;
-}
-
-export async function ledgerXlsx(input: {
-  campaignName: string;
-  exportedOn: string;
-  rows: readonly TLedgerRow[];
-}): Promise<Buffer> {
-  const data = await ledgerWorkbook(input).xlsx.writeBuffer();
-  return Buffer.from(data);
+  sheet.commit();
+  await workbook.commit();
+  await finished;
+  return Buffer.concat(chunks);
 }

@@ -58,7 +58,7 @@ export interface TMeasureAsOf extends TRawMeasureRow {
 }
 
 /** Tasks read per round, and the audit rows of that many tasks: bounds the memory of a large campaign. */
-const AS_OF_BATCH = 1000;
+const AS_OF_BATCH = 500;
 
 /** The measures at the end of `asOf` (a Shanghai date in the past), rebuilt from the audit trail. */
 export async function measuresAsOf(db: Db, campaignId: string, scope: TScope, asOf: string): Promise<TMeasureAsOf[]> {

@@ -8,6 +8,8 @@ import {
   totalsOf,
   type TMeasureRow,
 } from '../../domain/stats/figures';
+import { DEADLINE_KINDS, parseDeadlineText } from '../../domain/deadline';
+import { chineseDate, deadlineWording, percent } from '../../domain/stats/words';
 import { TASK_STATUSES } from '../../domain/task';
 
 const status = fc.constantFrom(...TASK_STATUSES);
@@ -213,5 +215,40 @@ describe('figures as of a past date', () => {
         },
       ),
     );
+  });
+});
+
+describe('ledger words', () => {
+  const day = fc
+    .record({
+      y: fc.integer({ min: 2020, max: 2099 }),
+      m: fc.integer({ min: 1, max: 12 }),
+      d: fc.integer({ min: 1, max: 28 }),
+    })
+    .map(({ y, m, d }) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+
+  it('When a deadline without the plan wording is printed, then the deadline parser reads back its kind and date', () => {
+    const ctx = { assignedOn: '2026-01-05', immediateDays: 7 };
+    fc.assert(
+      fc.property(fc.constantFrom(...DEADLINE_KINDS), day, (kind, date) => {
+        const hasDate = kind === 'date' || kind === 'date_then_long_term';
+        const text = deadlineWording({ deadlineText: null, deadlineKind: kind, deadlineDate: hasDate ? date : null });
+        const parsed = parseDeadlineText(text, ctx);
+        expect(parsed.ok).toBe(true);
+        if (!parsed.ok) return;
+        expect(parsed.value.kind).toBe(kind);
+        if (hasDate) expect((parsed.value as { date: string }).date).toBe(date);
+      }),
+    );
+  });
+
+  it('When the task kept the plan wording, then it is printed as written; dates in Chinese without leading zeros', () => {
+    expect(
+      deadlineWording({ deadlineText: '2021年6月底前完成', deadlineKind: 'date', deadlineDate: '2021-06-30' }),
+    ).toBe('2021年6月底前完成');
+    expect(chineseDate('2026-06-05')).toBe('2026年6月5日');
+    expect(percent(1)).toBe('100%');
+    expect(percent(0.6667)).toBe('66.67%');
+    expect(percent(0)).toBe('0%');
   });
 });
