@@ -19,7 +19,10 @@ import {
   type TOfficialDay,
   type TWorkdayTable,
 } from '../domain/workdays';
-import { addDaysToDate, isValidDate } from '../domain/calendar';
+import { addDaysToDate, dateOf, isValidDate } from '../domain/calendar';
+import type { TCampaignPolicy } from '../domain/policy';
+import { nextReminder, nextReportDue, type ReminderKind, type TaskState } from '../domain/task';
+import { LIGHT_REASON_TEXTS } from './texts';
 import type { ActivityDeps } from './types';
 
 export interface TOfficialCalendar {
@@ -118,6 +121,41 @@ export function workdayTableActivity({ db }: ActivityDeps) {
     const to =
       input.to > addDaysToDate(input.from, MAX_TABLE_DAYS) ? addDaysToDate(input.from, MAX_TABLE_DAYS) : input.to;
     return loadWorkdayTable(db, input.from, to);
+  };
+}
+
+export interface TTaskScheduleView {
+  /** When the next report owed is due (ISO instant, exclusive end of its due day), or null. */
+  nextReportDueAt: string | null;
+  /** The next reminder the task will send, or null. */
+  nextReminder: { kind: ReminderKind; at: string } | null;
+  /** Each change of the task's light, oldest first, with why. */
+  lightChanges: { fromLight: string; toLight: string; reason: string; reasonText: string; at: string }[];
+}
+
+/** The task page's schedule: next report due and next reminder on the working-day calendar, and the light's changes. */
+export async function taskScheduleView(
+  db: Pick<Db, 'calendarOverride' | 'taskLightChange'>,
+  taskId: string,
+  state: TaskState,
+  policy: TCampaignPolicy,
+  now: Date,
+): Promise<TTaskScheduleView> {
+  const nowIso = now.toISOString();
+  const today = dateOf(nowIso);
+  // A year back (reports owed) to about a year and a half ahead (the warning letters of a deadline that far).
+  const table = await loadWorkdayTable(db, addDaysToDate(today, -370), addDaysToDate(today, 550));
+  const changes = await db.taskLightChange.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+  return {
+    nextReportDueAt: nextReportDue(state, policy, nowIso, table)?.dueAt ?? null,
+    nextReminder: nextReminder(state, policy, nowIso, table),
+    lightChanges: changes.map((c) => ({
+      fromLight: c.fromLight,
+      toLight: c.toLight,
+      reason: c.reason,
+      reasonText: LIGHT_REASON_TEXTS[c.reason as keyof typeof LIGHT_REASON_TEXTS] ?? c.reason,
+      at: c.at.toISOString(),
+    })),
   };
 }
 

@@ -141,20 +141,13 @@ export interface TProjectLightInput {
 export function projectLightActivity({ db }: ActivityDeps) {
   return async function projectLight(input: TProjectLightInput): Promise<{ written: boolean }> {
     return db.$transaction(async (tx) => {
-      const { count } = await tx.task.updateMany({
-        where: { id: input.taskId, updatedAt: { lte: new Date(input.at) } },
-        data: {
-          trafficLight: input.trafficLight,
-          lightChangesAt: input.lightChangesAt === null ? null : new Date(input.lightChangesAt),
-        },
-      });
-      if (count === 0) return { written: false };
-      // The change of light (if any) is recorded with the write; the reason is what the rules say at `at`.
+      // Read before the write: a change of light is recorded against the light the row had (or last recorded).
       const row = await tx.task.findUnique({
         where: { id: input.taskId },
-        select: { stateJson: true, campaign: { select: { policy: true } } },
+        select: { stateJson: true, updatedAt: true, campaign: { select: { policy: true } } },
       });
-      if (row?.stateJson) {
+      if (!row || row.updatedAt.getTime() > Date.parse(input.at)) return { written: false };
+      if (row.stateJson) {
         const state = row.stateJson as unknown as TaskState;
         const policy = parsePolicy(row.campaign.policy);
         await recordLightChange(tx, {
@@ -165,7 +158,14 @@ export function projectLightActivity({ db }: ActivityDeps) {
           reason: (from) => lightChangeReason([], state, { now: input.at, policy }, { from, to: input.trafficLight }),
         });
       }
-      return { written: true };
+      const { count } = await tx.task.updateMany({
+        where: { id: input.taskId, updatedAt: { lte: new Date(input.at) } },
+        data: {
+          trafficLight: input.trafficLight,
+          lightChangesAt: input.lightChangesAt === null ? null : new Date(input.lightChangesAt),
+        },
+      });
+      return { written: count > 0 };
     });
   };
 }

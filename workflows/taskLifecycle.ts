@@ -29,7 +29,10 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import type { TCampaignPolicy } from '../domain/policy';
 import type { TDeadline } from '../domain/deadline';
+import { addDaysToDate, dateOf, dueInstant } from '../domain/calendar';
+import { deadlineDate } from '../domain/deadline';
 import { computeTrafficLight, nextLightChange } from '../domain/trafficLight';
+import type { TWorkdayTable } from '../domain/workdays';
 import {
   decide,
   evolve,
@@ -38,6 +41,11 @@ import {
   deadlineInstant,
   lookBackAt,
   escalationStepsDue,
+  currentSigner,
+  deadlineWarnings,
+  reportDueDate,
+  signOffReminder,
+  stepReached,
   type DecideContext,
   type TaskCommand,
   type TaskEvent,
@@ -144,6 +152,24 @@ export const FIRST_SIGNER_NOT_APPLICANT_PATCH = 'first-signer-not-applicant';
 export const FOUR_EYES_PATCH = 'four-eyes';
 /** The timer loop also wakes when the traffic light may change with no event, and projects the light then. */
 export const STORED_LIGHT_PATCH = 'stored-light';
+/**
+ * Dates on China's working-day calendar (read by the `workdayTable` local activity, so recorded in the history): a
+ * report due on a rest day moves by the policy's `dueDayRule`; the 绿/黄/红 warning letters go out 20, 10 and 3
+ * working days before the deadline; a signer is reminded after `signOffDaysPerLevel` working days; a lifecycle date
+ * in a year without official data tells the office once.
+ */
+export const WORKDAY_CALENDAR_PATCH = 'workday-calendar';
+/** A deadline long past when the task starts escalates once, at the step reached; earlier steps are skipped. */
+export const ESCALATION_STEP_REACHED_PATCH = 'escalation-step-reached';
+
+/**
+ * How long the workflow plans with the calendar it last read before reading it again (at its next wake-up): an
+ * admin's override reaches the timers planned after that, and a busy task adds at most one marker a day for it.
+ */
+const CALENDAR_REFRESH_MS = 24 * 3600 * 1000;
+/** The calendar read covers about a year back (overdue reports) and 22 months ahead (due dates, warning letters). */
+const CALENDAR_DAYS_BACK = 400;
+const CALENDAR_DAYS_AHEAD = 680;
 
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
@@ -160,6 +186,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   };
   // Per run: a run recorded before it keeps its timers as they were (no wake-ups at light changes).
   const storedLight = patched(STORED_LIGHT_PATCH);
+  // Per run as well: a run recorded before these plans its dates and its ladder as it did then.
+  const onCalendar = patched(WORKDAY_CALENDAR_PATCH);
+  const fromStepReached = patched(ESCALATION_STEP_REACHED_PATCH);
+  /** The working-day calendar as last read (recorded in the history), and when (workflow time). */
+  let calendar: TWorkdayTable | null = null;
+  let calendarReadMs = 0;
   let state: TaskState = input.carried?.state ?? initialState(stateInput(input));
   let seq = input.carried?.seq ?? 0;
   const done = new Set(input.carried?.done ?? []);
@@ -488,6 +520,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   while (!TERMINAL.has(state.status)) {
     const seen = version;
     try {
+      // Awaited only when a read is due: an await here that does nothing would still let other promises run first
+      // and reorder the commands of runs recorded before the calendar.
+      if (calendarReadDue()) await readCalendar();
       const step = nextTimedStep();
       if (step) {
         const delayMs = Date.parse(step.at) - Date.now();
@@ -540,10 +575,36 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     );
   }
 
+  /**
+   * Reads the working-day calendar when the run has none, or the one it has is a day old or no longer reaches far
+   * enough ahead. A local activity: the answer is recorded, so replay plans the same dates whatever was edited since.
+   */
+  function calendarReadDue(): boolean {
+    if (!onCalendar) return false;
+    return (
+      !calendar ||
+      Date.now() - calendarReadMs >= CALENDAR_REFRESH_MS ||
+      calendar.to < addDaysToDate(dateOf(now()), CALENDAR_DAYS_AHEAD - 30)
+    );
+  }
+
+  async function readCalendar(): Promise<void> {
+    const today = dateOf(now());
+    calendar = await local.workdayTable({
+      from: addDaysToDate(today, -CALENDAR_DAYS_BACK),
+      to: addDaysToDate(today, CALENDAR_DAYS_AHEAD),
+    });
+    calendarReadMs = Date.now();
+  }
+
   /** The earliest timer-driven step not yet taken: report reminder / overdue, deadline, escalation, look-back. */
   function nextTimedStep(): TimedStep | null {
     const candidates: TimedStep[] = [];
-    const due = nextReportDue(state, input.policy, now());
+    const table = onCalendar && calendar ? calendar : undefined;
+    /** Dates the plan rests on, checked against the years the calendar has no official data for. */
+    const planned: string[] = [];
+    const due = nextReportDue(state, input.policy, now(), table);
+    if (due && table) planned.push(reportDueDate(due.period, input.policy, table));
     if (due) {
       const reminderKey = `reminder:${state.round}:${due.period}`;
       if (!done.has(reminderKey)) {
@@ -569,7 +630,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       if (!done.has(overdueKey)) {
         candidates.push({
           key: overdueKey,
-          at: due.dueAt,
+          // The rules mark a report overdue only after its plain due day: a due day brought forward to the previous
+          // working day is asked for earlier, but marked overdue no sooner than before.
+          at: table ? laterOf(due.dueAt, dueInstant(due.period, input.policy.reportDueDay)) : due.dueAt,
           run: async () => {
             const result = decide(state, { type: 'reportOverdue', period: due.period }, ctx());
             if (result.ok) await commit(result.value);
@@ -589,17 +652,32 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       });
     }
     if (state.overdue && deadline) {
-      for (const step of escalationStepsDue(input.policy, deadline)) {
-        const key = `escalation:${state.round}:${deadline}:${step.step}`;
-        if (done.has(key)) continue;
+      const steps = escalationStepsDue(input.policy, deadline)
+        .map((step) => ({ ...step, key: `escalation:${state.round}:${deadline}:${step.step}` }))
+        .filter((step) => !done.has(step.key));
+      // From the step reached: of the steps already due, only the last is taken; the earlier ones are skipped.
+      const skipped = fromStepReached ? stepReached(steps, now()).skipped : [];
+      for (const step of steps) {
+        if (skipped.includes(step)) continue;
         candidates.push({
-          key,
+          key: step.key,
           at: step.at,
           run: async () => {
+            for (const s of skipped) done.add(s.key);
             const result = decide(state, { type: 'escalate', step: step.step }, ctx());
             if (result.ok) await commit(result.value);
           },
         });
+      }
+    }
+    if (table) {
+      calendarSteps(table, candidates, planned);
+      const dated = deadlineInstant(state) ? deadlineDate(state.deadline) : null;
+      if (dated) planned.push(dated);
+      for (const year of new Set(planned.map((d) => Number(d.slice(0, 4))))) {
+        if (!table.noDataYears.includes(year)) continue;
+        const key = `calendar-no-data:${year}`;
+        if (!done.has(key)) candidates.push({ key, at: now(), run: () => warnNoCalendarData(year) });
       }
     }
     const lookBack = lookBackAt(state, input.policy);
@@ -625,6 +703,84 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     return candidates[0] ?? null;
   }
 
+  /** The warning letters before the deadline and the sign-off reminder, on the working-day calendar. */
+  function calendarSteps(table: TWorkdayTable, candidates: TimedStep[], planned: string[]): void {
+    const warnings = deadlineWarnings(state, input.policy, table)
+      .map((w) => ({ ...w, key: `warning:${state.round}:${w.deadlineDate}:${w.workdays}` }))
+      .filter((w) => !done.has(w.key));
+    // A letter missed (the task did not exist yet, or the worker was down) is not sent late: only the latest due.
+    const { skipped } = stepReached(warnings, now());
+    for (const w of warnings) {
+      planned.push(w.date);
+      if (skipped.includes(w)) continue;
+      candidates.push({
+        key: w.key,
+        at: w.at,
+        run: async () => {
+          for (const s of skipped) done.add(s.key);
+          await notify({
+            idempotencyKey: `${workflowId}:${w.key}`,
+            taskId: input.taskId,
+            kind: 'deadline_warning',
+            // Rendered by the notify activity with the task's names; these are its fallback.
+            title: `【整改期限预警】距整改期限还有${w.workdays}个工作日`,
+            body: `“${input.title}”的整改期限为${w.deadlineDate}，距今还有${w.workdays}个工作日。查看：/tasks/${input.taskId}`,
+            link: `/tasks/${input.taskId}`,
+            text: { kind: 'deadline_warning', letter: w.letter, workdays: w.workdays, deadlineDate: w.deadlineDate },
+            recipients: [
+              { unitId: state.leadUnitId, role: 'unit_staff' },
+              { unitId: state.leadUnitId, role: 'unit_head' },
+            ],
+            at: now(),
+          });
+        },
+      });
+    }
+    const signOff = signOffReminder(state, input.policy, table);
+    const signer = currentSigner(state);
+    if (signOff && signer) {
+      const key = `sign-off-reminder:${state.round}:${signOff.applicationId}:${signOff.level}`;
+      planned.push(dateOf(signOff.at));
+      if (!done.has(key)) {
+        candidates.push({
+          key,
+          at: signOff.at,
+          run: async () => {
+            await notify({
+              idempotencyKey: `${workflowId}:${key}`,
+              taskId: input.taskId,
+              kind: 'sign_off_reminder',
+              title: '【签批提醒】销号申请待签批',
+              body: `“${input.title}”的销号申请已等待签批${signOff.workdays}个工作日。查看：/tasks/${input.taskId}`,
+              link: `/tasks/${input.taskId}`,
+              text: { kind: 'sign_off_reminder', level: signOff.level, workdays: signOff.workdays },
+              recipients: [signer.userId ? { userId: signer.userId } : { unitId: signer.unitId, role: signer.role }],
+              at: now(),
+            });
+          },
+        });
+      }
+    }
+  }
+
+  /**
+   * A date of this task's plan falls in a year without official calendar data: said in the log, and to the office
+   * once per year (the key is the office's and the year's, so every task of the office shares the one notice).
+   */
+  async function warnNoCalendarData(year: number): Promise<void> {
+    log.warn('calendar: a lifecycle date falls in a year without official data; weekdays assumed', { year });
+    await notify({
+      idempotencyKey: `calendar-no-data:${input.officeUnitId}:${year}`,
+      kind: 'calendar_no_data',
+      title: `【工作日历】${year}年节假日安排尚无数据`,
+      body:
+        `有整改任务的日期落在${year}年，而该年尚无官方节假日安排数据：暂按周一至周五为工作日计算。` +
+        `请系统管理员在国务院办公厅公布安排后录入节假日调整（系统管理 → 工作日历）。`,
+      recipients: [{ unitId: input.officeUnitId, role: 'office' }],
+      at: now(),
+    });
+  }
+
   /**
    * Projects the light as the rules give it now, queued behind every projection already accepted so that the row
    * never goes back to an older light. The next wake-up is always later than now, so nothing is remembered in `done`.
@@ -639,6 +795,10 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     projection = run.catch(() => undefined);
     return run;
   }
+}
+
+function laterOf(a: string, b: string): string {
+  return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
 /** A rule error's message for people, without a stack; bounded, since it is stored and shown. */

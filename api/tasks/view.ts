@@ -2,6 +2,7 @@
  * The read side: tasks as the API shows them, from the database the workflow projects into. The traffic light is
  * computed here (domain/trafficLight) from the task's projected state, the campaign policy and the current time.
  */
+import { taskScheduleView } from '../../activities/calendar';
 import type { Db } from '../../db/client';
 import {
   allowedActions,
@@ -100,6 +101,8 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     closedAt: iso(row.closedAt),
+    // nextReportDueAt and nextReminder on the working-day calendar; lightChanges for the timeline.
+    ...(await taskScheduleView(db, row.id, state, policy, now)),
     /** Set while the workflow has stopped on an error it could not act on: decisions answer 409 with this reason. */
     flagged: row.flaggedReason ? { reason: row.flaggedReason, at: iso(row.flaggedAt) } : null,
     signOffChain: state.signOffChain,

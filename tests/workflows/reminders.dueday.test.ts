@@ -1,0 +1,109 @@
+/**
+ * Due days on the working-day calendar, on the real worker and the embedded dev server with time skipping, at the
+ * dates the acceptance names. The dev server's clock only moves forward from the machine's, so this file (alone in
+ * its Jest context) starts the process clock at 2026-10-20: Date is faked, timers stay real and the clock runs on
+ * at wall-clock speed; the dev server, the worker and the workflows all take their time from it.
+ */
+import { Worker } from '@temporalio/worker';
+import { loadWorkdayTable } from '../../activities/calendar';
+import { taskWorkflowId } from '../../workflows/shared';
+import { taskLifecycle, WORKDAY_CALENDAR_PATCH } from '../../workflows/taskLifecycle';
+import { workflowBundle } from '../../worker';
+import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
+import { recordHistories } from '../helpers/histories';
+import { startWorkflowStack, type TWorkflowStack } from '../helpers/stack';
+import { eventually, sleepUntil } from '../helpers/temporal';
+
+jest.setTimeout(240_000);
+
+/** Date faked from 2026-10-20, timers real; after the workflow bundle is built (webpack's own code needs the real Date). */
+function fakeDate(): void {
+  jest.useFakeTimers({
+    now: new Date('2026-10-20T02:00:00.000Z'),
+    advanceTimers: true,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'requestAnimationFrame',
+      'cancelAnimationFrame',
+      'requestIdleCallback',
+      'cancelIdleCallback',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
+}
+
+let stack: TWorkflowStack;
+let org: TOrg;
+
+beforeAll(async () => {
+  await workflowBundle();
+  fakeDate();
+  stack = await startWorkflowStack();
+  org = await createOrg(stack.db);
+});
+
+afterAll(async () => {
+  await stack?.teardown();
+  jest.useRealTimers();
+});
+
+it('When the report for October 2026 is due on Sunday the 25th, then it is overdue on Monday the 26th, not before', async () => {
+  const now = await stack.now();
+  expect(now < '2026-10-21').toBe(true);
+  const input = await createTaskRow(stack.db, org, {
+    deadline: { kind: 'date', date: '2026-12-31' },
+    assignedAt: now,
+    policy: { reportDueDay: 25 },
+  });
+  const handle = await stack.testEnv.client.workflow.start(taskLifecycle, {
+    taskQueue: stack.taskQueue,
+    workflowId: taskWorkflowId(input.taskId),
+    args: [input],
+  });
+  const overdue = () =>
+    stack.db.auditEvent.findMany({ where: { taskId: input.taskId, action: 'ReportOverdue' }, select: { at: true } });
+
+  // The end of Sunday the 25th (Shanghai) passes: nothing yet.
+  await sleepUntil(stack, '2026-10-25T16:00:00.000Z', 3600_000);
+  expect(await overdue()).toEqual([]);
+  // The end of Monday the 26th: the overdue notice, then and only then.
+  await sleepUntil(stack, '2026-10-26T15:30:00.000Z', 0);
+  expect(await overdue()).toEqual([]);
+  await sleepUntil(stack, '2026-10-26T16:00:00.000Z', 60_000);
+  await eventually(async () => {
+    const rows = await overdue();
+    expect(rows).toHaveLength(1);
+    // The end of Monday the 26th in Shanghai (16:00Z), where the end of Sunday the 25th was the plain rule's.
+    expect(rows[0]!.at.getTime() - Date.parse('2026-10-26T16:00:00.000Z')).toBeGreaterThanOrEqual(0);
+    expect(rows[0]!.at.getTime() - Date.parse('2026-10-26T16:00:00.000Z')).toBeLessThan(60_000);
+  });
+  const notices = await stack.db.supervisionNotice.findMany({ where: { taskId: input.taskId } });
+  expect(notices.map((n) => [n.kind, n.period])).toEqual([['report_overdue', '2026-10']]);
+
+  // The run took the patch and read the calendar by a local activity (its answer is in the history).
+  const history = await handle.fetchHistory();
+  const markerTexts = (history.events ?? []).flatMap((e) =>
+    Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) =>
+      (p.payloads ?? []).map((x) => Buffer.from(x.data ?? []).toString('utf8')),
+    ),
+  );
+  expect(markerTexts.some((t) => t.includes(WORKDAY_CALENDAR_PATCH))).toBe(true);
+  expect(markerTexts.some((t) => t.includes('workdayTable'))).toBe(true);
+  await recordHistories(stack.testEnv.client, handle.workflowId, 'workday-due-day');
+
+  // Replayed after an admin marks Monday the 26th a holiday: the recorded calendar answer stands, no nondeterminism.
+  await stack.db.calendarOverride.create({
+    data: { date: '2026-10-26', workday: false, name: '测试调整', updatedById: org.office.userId },
+  });
+  expect((await loadWorkdayTable(stack.db, '2026-10-26', '2026-10-26')).entries[0]?.workday).toBe(false);
+  await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, handle.workflowId);
+  await handle.terminate('test over');
+});
