@@ -177,7 +177,13 @@ describe('administration and campaign journeys in Chromium', () => {
         await typeInto(dialog.getByLabel('简称', { exact: true }), NEW_UNIT.alias);
         await w.shot('unit-form');
         await submit(page, dialog);
-        await page.getByRole('tree').getByText(new RegExp(NEW_UNIT.name)).first().waitFor();
+        await page.getByRole('tree').getByText(new RegExp(NEW_UNIT.name)).first().click();
+        // A second 简称 added by 编辑 (PATCH), shown in the unit's details.
+        await button(page, '编辑').click();
+        dialog = await openDialog(page);
+        await typeInto(dialog.getByLabel('简称', { exact: true }), `${NEW_UNIT.alias}、省药品监管局`);
+        await submit(page, dialog);
+        await page.getByText(`${NEW_UNIT.alias}、省药品监管局`, { exact: true }).waitFor();
         await w.shot('units');
 
         await page.getByRole('navigation', { name: '系统管理' }).getByRole('link', { name: '人员' }).click();
@@ -204,7 +210,7 @@ describe('administration and campaign journeys in Chromium', () => {
 
     const units = ZUnits.parse(await admin.get('/api/units')).items;
     const unit = units.find((u) => u.name === NEW_UNIT.name);
-    expect(unit?.aliases).toEqual([NEW_UNIT.alias]);
+    expect(unit?.aliases).toEqual([NEW_UNIT.alias, '省药品监管局']);
     const users = ZUsers.parse(await admin.get('/api/users')).items;
     const user = users.find((u) => u.name === NEW_USER.name);
     expect(user).toMatchObject({ role: 'unit_staff', unitId: unit?.id });
@@ -525,6 +531,30 @@ describe('administration and campaign journeys in Chromium', () => {
     ).toEqual([]);
     const after = await stack.db.outboxMessage.findUniqueOrThrow({ where: { id: dead.id } });
     expect(after.status).not.toBe('dead');
+  });
+
+  it('(m) an import with an unknown unit goes ahead once the office chooses to skip the rows with errors', async () => {
+    const second = await createCampaign(office, cast.leader.unitId, { name: '省委第二巡视组反馈意见整改' });
+    expect(
+      await as(cast.office, 'office-import-skip', async (w) => {
+        const { page } = w;
+        await page.goto(`/campaigns/${second}/import`);
+        await page
+          .locator('input[type="file"]')
+          .setInputFiles({ name: '整改任务清单.xlsx', mimeType: XLSX, buffer: await taskListXlsx(UNKNOWN_UNIT) });
+        await page.locator('[data-cell-issue="error"]').first().waitFor();
+        const commit = button(page, '确认导入');
+        expect(await commit.isDisabled()).toBe(true);
+        await page.getByRole('checkbox', { name: '跳过有错误的行' }).check();
+        await page.getByText('所在的 1 行不会导入').waitFor();
+        await commit.click();
+        await page.getByText('已导入 2 项任务').waitFor({ timeout: 60_000 });
+      }),
+    ).toEqual([]);
+    const tasks = z
+      .object({ items: z.array(z.object({ measure: z.string() })) })
+      .parse(await office.get(`/api/tasks?campaignId=${second}&pageSize=50`)).items;
+    expect(tasks.map((t) => t.measure).sort()).toEqual([LIST[0].measure, LIST[1].measure].sort());
   });
 
   it('(j) the office sees no 系统管理 and is refused the admin pages', async () => {

@@ -176,6 +176,7 @@ function PreviewStep(props: {
     try {
       await api.post(
         `/api/campaigns/${encodeURIComponent(campaignId)}/imports/${encodeURIComponent(preview.id)}/commit`,
+        skipErrorRows ? { skipErrorRows: true } : {},
       );
       props.onCommitted();
     } catch (e) {
