@@ -3,7 +3,7 @@
  * into it), closed / long-term / overdue / red measures land in their columns, the completion rate as defined, the
  * summary keeps its fields and gains the same totals, and a city office sees the child it owns as a measure.
  */
-import { close, createTasks, reportAccepted, type TCast } from './figuresHelpers';
+import { close, createTasks, download, reportAccepted, type TCast } from './figuresHelpers';
 import { as, assigned, demoCast, eventually, openCampaign, startApiStack, type TApiStack } from './harness';
 
 let stack: TApiStack;
@@ -205,4 +205,20 @@ it('When the query is wrong, then 400 naming the field', async () => {
 it('When a unit staff member asks, then only the measures of their scope: the child their unit leads', async () => {
   const body = await stats(cast.cityBStaff, '?by=unit');
   expect(body.groups).toEqual([expect.objectContaining({ key: cast.cityBStaff.unitId, measures: 1 })]);
+});
+
+it('When the ledger is exported, then one row per measure: the split parent once, its children summed in its progress', async () => {
+  const res = await download(stack, cast.office, `/api/campaigns/${campaignId}/ledger.xlsx?format=csv`);
+  expect(res.status).toBe(200);
+  const lines = res.body.toString('utf8').slice(1).trimEnd().split('\r\n');
+  expect(lines).toHaveLength(1 + 4);
+  const parent = lines.find((l) => l.includes('各市分解落实'))!;
+  expect(parent).toContain('已分解至2个单位，已完成0个');
+  expect(parent).toContain('医政医管处');
+  expect(lines.some((l) => l.includes('东州市分解落实') || l.includes('西州市分解落实'))).toBe(false);
+  // The city office's ledger has its own child as its one row.
+  const city = await download(stack, cast.cityOffice, `/api/campaigns/${campaignId}/ledger.xlsx?format=csv`);
+  const cityLines = city.body.toString('utf8').slice(1).trimEnd().split('\r\n');
+  expect(cityLines).toHaveLength(2);
+  expect(cityLines[1]).toContain('东州市分解落实');
 });
