@@ -63,20 +63,24 @@ const SIGNED_IN_ROUTES: { path: string; Page: ComponentType }[] = [
  * download, which React.lazy then reuses).
  */
 function preloadLandingPage(path: string): void {
-  const load =
-    path === '/'
-      ? pages.inbox
-      : path === '/tasks'
-        ? pages.tasks
-        : path.startsWith('/tasks/')
-          ? pages.task
-          : path === '/stats'
-            ? pages.stats
-            : path === '/notifications'
-              ? pages.notifications
-              : path === '/login'
-                ? pages.login
-                : null;
+  const routes: [RegExp, () => Promise<unknown>][] = [
+    [/^\/$/, pages.inbox],
+    [/^\/tasks$/, pages.tasks],
+    [/^\/tasks\//, pages.task],
+    [/^\/stats$/, pages.stats],
+    [/^\/notifications$/, pages.notifications],
+    [/^\/login$/, pages.login],
+    [/^\/campaigns\/[^/]+\/import$/, pages.importTasks],
+    [/^\/campaigns(\/[^/]+)?$/, pages.campaigns],
+    [/^\/settings\/notifications$/, pages.settings],
+    [/^\/admin(\/units)?$/, pages.units],
+    [/^\/admin\/users$/, pages.users],
+    [/^\/admin\/groups$/, pages.groups],
+    [/^\/admin\/directory-import$/, pages.directoryImport],
+    [/^\/admin\/calendar$/, pages.calendar],
+    [/^\/admin\/outbox$/, pages.outbox],
+  ];
+  const load = routes.find(([pattern]) => pattern.test(path))?.[1];
   // A failed preload is not an error: the route loads (and reports) it again when it renders.
   load?.().catch(() => undefined);
 }
