@@ -449,6 +449,28 @@ describe('supervisor jurisdiction', () => {
     expect(ownStats.status).toBe(200);
   });
 
+  it('When a listed unit has units below it, then they are in the jurisdiction; a group with no units sees nothing', async () => {
+    // The demo group lists 东州市卫生健康委员会; its 医政科 is below it.
+    const res = await as(stack.app, cast.office).post(
+      `/api/campaigns/${demoCampaignId}/tasks`,
+      taskBody(cast.cityStaff.unitId, cast.leader.userId),
+    );
+    expect(res.status).toBe(201);
+    const cityTask = res.body.tasks[0].id as string;
+    expect((await as(stack.app, cast.supervisor).get(`/api/tasks/${cityTask}`)).status).toBe(200);
+    expect((await as(stack.app, south.supervisor).get(`/api/tasks/${cityTask}`)).status).toBe(403);
+
+    const lonelyUnit = await stack.db.unit.create({
+      data: { name: '驻某局纪检组', level: 'province', kind: 'discipline', parentId: south.rootId },
+    });
+    const lonely = await person('孤组长（无管辖）', 'supervisor', lonelyUnit.id);
+    const list = await as(stack.app, lonely).get('/api/tasks?pageSize=200');
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(0);
+    expect((await as(stack.app, lonely).get(`/api/tasks/${southTasks[0]}`)).status).toBe(403);
+    expect((await as(stack.app, lonely).get('/api/supervision-notices')).body.total).toBe(0);
+  });
+
   it('When tasks escalate, then only the supervisors whose jurisdiction holds the lead unit are told', async () => {
     await noticesOf(cast.office, demoOverdueTask);
     const told = async (userId: string, taskIds: string[]) =>
