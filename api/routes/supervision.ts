@@ -63,7 +63,9 @@ export function supervisionRouter(deps: TAppDeps): Router {
     if (actor.role !== 'office' && actor.role !== 'supervisor') {
       throw AppError.forbidden('只有本任务的整改办或纪检监督人员可以交办督办');
     }
-    await executeDecision(deps, actor, id, issueSupervisionUpdate, body);
+    // The access log's request id when it set one, so a 503 (no answer in time) names the log line.
+    const requestId = typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
+    await executeDecision(deps, actor, id, issueSupervisionUpdate, body, requestId);
     if (body.reason) await keepReason(db, id, body.step, actor.userId, body.reason);
     res.json(await taskDetail(db, id, deps.now(), actor));
   });
