@@ -7,7 +7,7 @@
  * - the office, the leader, the supervisor and a unit head read (task list, list by light, a task page, the inbox,
  *   campaign stats), each one request every READ_PAUSE_MS.
  * Every minute it prints requests, errors, latency p50/p95 of decisions and of reads, RSS of this process and of the
- * dev server's, and this process's heap; at the end memory growth (last minute against the first, after warm-up:
+ * dev server's, and this process's live heap (after a full collection); at the end memory growth (last minute against the first, after warm-up:
  * goal ≤ 10 %), the error count (goal 0) and whether the audit chain still verifies. Exit 0 when all goals hold.
  */
 import fs from 'node:fs';
@@ -17,6 +17,8 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
@@ -47,6 +49,13 @@ const DECISION_PAUSE_MS = 300;
 const READ_PAUSE_MS = 500;
 const MEMORY_GROWTH_GOAL = 0.1;
 const MINUTE_MS = 60_000;
+
+/**
+ * A full garbage collection before each sample, so that "heap" is what is still alive (a leak keeps growing it),
+ * not wherever the collector happened to be. Costs one pause of this process a minute.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
@@ -230,7 +239,7 @@ async function main(): Promise<void> {
   let totalRequests = 0;
   console.log('');
   console.log(
-    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | heap MB |',
+    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | live heap MB |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   const report = (minute: number): void => {
@@ -238,6 +247,7 @@ async function main(): Promise<void> {
     current = new MinuteStats();
     const decisions = [...done.latencies.decision].sort((a, b) => a - b);
     const reads = [...done.latencies.read].sort((a, b) => a - b);
+    collectGarbage();
     const memory = process.memoryUsage();
     const devRss = rssOf(devserver.pid());
     const requests = decisions.length + reads.length + done.errors;
@@ -290,7 +300,7 @@ async function main(): Promise<void> {
   console.log(
     `[soak] ${minute} min, ${totalRequests} requests, ${totalErrors} errors; memory growth minute 1 → ${minute}: ` +
       `RSS api+worker ${mb(first.rss)} → ${mb(last.rss)} MB (${pct(g.rss)}), dev server ${first.devRss ? mb(first.devRss) : '—'} → ` +
-      `${last.devRss ? mb(last.devRss) : '—'} MB (${pct(g.devRss)}), together ${pct(g.total)}; heap ${mb(first.heap)} → ${mb(last.heap)} MB (${pct(g.heap)})`,
+      `${last.devRss ? mb(last.devRss) : '—'} MB (${pct(g.devRss)}), together ${pct(g.total)}; live heap ${mb(first.heap)} → ${mb(last.heap)} MB (${pct(g.heap)})`,
   );
   console.log(
     `[soak] second half (minute ${middle.minute} → ${last.minute}): RSS together ${mb(total(middle))} → ${mb(total(last))} MB ` +
