@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deliveryConfigFromEnv } from '../../delivery/config';
 import { nextDigestAt } from '../../delivery/digest';
+import { smtpUrlOptions } from '../../delivery/email';
 import { itemOf, renderEmail, renderSms, truncateBytes } from '../../delivery/render';
 
 describe('configuration', () => {
@@ -53,6 +54,19 @@ describe('configuration', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('SMTP_URL');
     expect(run.stderr).toContain('投递配置有误');
+  });
+});
+
+describe('SMTP_URL', () => {
+  it('When it carries credentials and TLS, then nodemailer gets host, port, secure and the decoded login', () => {
+    expect(smtpUrlOptions('smtp://127.0.0.1:2525')).toEqual({ host: '127.0.0.1', port: 2525, secure: false });
+    expect(smtpUrlOptions('smtps://zg%40gov.cn:p%40ss%3Aw@mail.gov.cn')).toEqual({
+      host: 'mail.gov.cn',
+      port: 465,
+      secure: true,
+      auth: { user: 'zg@gov.cn', pass: 'p@ss:w' },
+    });
+    expect(smtpUrlOptions('smtp://mail.gov.cn').port).toBe(587);
   });
 });
 

@@ -10,6 +10,7 @@ import { notifyActivity, type TNotifyInput } from '../../activities/notify';
 import type { Db } from '../../db/client';
 import type { TChannelAdapter } from '../../delivery/channels';
 import { deliveryConfigFromEnv } from '../../delivery/config';
+import { emailChannel } from '../../delivery/email';
 import { backoffMs, OutboxRelay, type TRelayOptions } from '../../delivery/relay';
 import { webhookSignature } from '../../delivery/webhook';
 import { createChannels } from '../../worker/relay';
@@ -431,5 +432,42 @@ describe('more than one relay, and channels not configured', () => {
     expect(lines).toEqual([
       `[sms] to 138****0000 (urge:sms:0:${org.staffA.userId}:sms): 【整改系统】【催办】省卫健委“整改责任落实不到位” https://zhenggai.example.cn/tasks/${taskId}`,
     ]);
+  });
+});
+
+describe('failures of the mail conversation itself', () => {
+  it('When the mail server never answers the message (socket timeout), then it is uncertain and not resent', async () => {
+    await notifyActivity({ db })(urge('urge:timeout', [{ userId: org.staffA.userId }]));
+    let release!: () => void;
+    smtp.hold = new Promise<void>((resolve) => (release = resolve));
+    const impatient = emailChannel({ smtpUrl: smtp.url, from: 'a@b.cn', socketTimeoutMs: 1000 });
+    try {
+      expect(await relay({}, [impatient]).runOnce()).toMatchObject({ uncertain: 1 });
+    } finally {
+      smtp.hold = null;
+      release();
+    }
+    // The server did get it (it answers late, to a closed connection).
+    await smtp.waitFor(1);
+    const row = await db.outboxMessage.findFirstOrThrow({ where: { channel: 'email' } });
+    expect(row).toMatchObject({ status: 'uncertain', attempts: 1, nextAttemptAt: null });
+    expect(row.sentAt).not.toBeNull();
+    clock = new Date(clock.getTime() + 24 * 3600_000);
+    expect(await relay().runOnce()).toMatchObject({ claimed: 0 });
+    expect(smtp.received).toHaveLength(1);
+  });
+
+  it('When nothing listens at SMTP_URL, then the mail certainly did not leave and is retried later', async () => {
+    await notifyActivity({ db })(urge('urge:refused', [{ userId: org.staffA.userId }]));
+    const closed = await startSmtpServer();
+    await closed.close();
+    const nowhere = emailChannel({ smtpUrl: closed.url, from: 'a@b.cn' });
+    expect(await relay({}, [nowhere]).runOnce()).toMatchObject({ failed: 1 });
+    const row = await db.outboxMessage.findFirstOrThrow({ where: { channel: 'email' } });
+    expect(row).toMatchObject({ status: 'failed', attempts: 1, sentAt: null });
+    expect(row.lastError).toContain('ECONNREFUSED');
+    clock = row.nextAttemptAt!;
+    expect(await relay().runOnce()).toMatchObject({ sent: 1 });
+    expect(await smtp.waitFor(1)).toHaveLength(1);
   });
 });
