@@ -426,7 +426,10 @@ describe('administration and campaign journeys in Chromium', () => {
         await typeInto(dialog.getByLabel('名称', { exact: true }), '省直财务管理部门');
         await typeInto(dialog.getByLabel('别名', { exact: true }), '财务管理部门');
         await pickOption(page, dialog, '成员单位', '财务处');
-        await page.keyboard.press('Escape');
+        // The multiple select keeps its list open: a click on the dialog's title closes it (Escape could close the
+        // dialog itself once the list has gone).
+        await dialog.getByText('新增分组', { exact: true }).click();
+        await page.locator('.ant-select-dropdown:visible').waitFor({ state: 'hidden' });
         await submit(page, dialog);
         const row = page.getByRole('row', { name: /省直财务管理部门/ });
         await row.getByText('财务处').waitFor();

@@ -419,5 +419,6 @@ export async function pickOption(page: Page, scope: Page | Locator, label: strin
   if ((await box.getAttribute('readonly')) === null) await box.pressSequentially(option);
   const dropdown = page.locator('.ant-select-dropdown:visible');
   await dropdown.getByTitle(option, { exact: true }).first().click();
-  await dropdown.waitFor({ state: 'hidden' }).catch(() => undefined);
+  // A single select closes on the choice; a multiple one stays open (the journey closes it by moving on).
+  await dropdown.waitFor({ state: 'hidden', timeout: 1000 }).catch(() => undefined);
 }
