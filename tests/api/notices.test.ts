@@ -4,6 +4,7 @@
  * overdue and red measures), rebuilds a past date from the audit trail, and is refused to those who may not issue or
  * read it.
  */
+import { createApp } from '../../api/app';
 import { dateOf } from '../../domain/calendar';
 import { totalsOf } from '../../domain/stats/figures';
 import { measuresAsOf, currentMeasureRows } from '../../api/stats/measures';
@@ -213,3 +214,45 @@ it('When someone may not issue or read a notice, or the input is wrong, then 403
   expect((await as(stack.app, cast.medicalStaff).get(`/api/campaigns/${campaignId}/notices`)).status).toBe(403);
   expect((await as(stack.app, cast.office).get('/api/notices/nope')).status).toBe(404);
 });
+
+// Last in this file: it moves the shared dev server's clock ahead.
+it('When history spans days, then figures dated in the past have each task as it was at the end of that day', async () => {
+  const history = await openCampaign(stack.app, cast.office, cast.leader.unitId, { name: '回溯统计' });
+  const [id] = await createTasks(stack, cast.office, history, [
+    {
+      problem: { category: '党的建设', title: '整改责任落实不到位' },
+      measure: '建立整改台账',
+      leadUnitId: cast.medicalStaff.unitId,
+      leaderId: cast.leader.userId,
+      deadline: '2099年12月31日前完成',
+    },
+  ]);
+  await assigned(stack.app, cast.office, id!);
+  await reportAccepted(stack, cast, id!, cast.medicalStaff, '台账已建立。');
+  const start = await stack.now();
+  // Ten days on the workflows' clock, then the close-out: its audit events carry that later instant.
+  await stack.testEnv.sleep('10 days');
+  await close(stack, cast, id!, cast.medicalStaff, cast.medicalHead);
+  const offset = (await stack.now()).getTime() - Date.now();
+  // The API on the workflows' clock: "today" is ten days on.
+  const later = createApp({ db: stack.db, client: stack.testEnv.client, now: () => new Date(Date.now() + offset) });
+  const totalsOn = async (asOf: string) => {
+    const res = await as(later, cast.office).get(`/api/campaigns/${history}/stats?by=unit&asOf=${asOf}`);
+    expect(res.status).toBe(200);
+    return res.body as { source: string; totals: Record<string, number> };
+  };
+  const day = (ms: number) => dateOf(new Date(start.getTime() + ms).toISOString());
+  const DAY = 86_400_000;
+  expect(await totalsOn(day(-DAY))).toMatchObject({ source: 'audit', totals: { measures: 0 } });
+  expect(await totalsOn(day(5 * DAY))).toMatchObject({
+    source: 'audit',
+    totals: { measures: 1, inProgress: 1, completed: 0, completionRate: 0 },
+  });
+  const today = await totalsOn(dateOf(new Date(Date.now() + offset).toISOString()));
+  expect(today).toMatchObject({ source: 'current', totals: { measures: 1, completed: 1, completionRate: 1 } });
+  // A notice dated on day 5 freezes day 5's figures.
+  const notice = await as(later, cast.office).post(`/api/campaigns/${history}/notices`, { asOf: day(5 * DAY) });
+  expect(notice.status).toBe(201);
+  const read = await as(later, cast.office).get(`/api/notices/${notice.body.id}`);
+  expect(read.body.snapshot).toMatchObject({ source: 'audit', totals: { measures: 1, inProgress: 1, completed: 0 } });
+}, 120_000);
