@@ -5,6 +5,8 @@
  * one record and a 409 for the other.
  */
 import { appendAudit } from '../../activities/audit';
+import { textSubject, writeNotifications } from '../../activities/notify';
+import { shorten, taskLink } from '../../activities/texts';
 import type { Db } from '../../db/client';
 import type { TEvidenceInput } from '../../workflows/messages';
 import type { TApiActor } from '../auth';
@@ -18,6 +20,7 @@ const NOTICE_SELECT = {
   taskId: true,
   step: true,
   documentNo: true,
+  issuingUnitId: true,
   recipientUnitId: true,
   signedAt: true,
   feedbackAt: true,
@@ -110,6 +113,30 @@ export async function answerNotice(
       detail: { noticeId, documentNo: notice.documentNo, step: notice.step, text: answer.text, evidence },
       at: now,
     });
+    // The issuer learns the answer has come (its inbox, and the other channels through the outbox), with the answer.
+    if (notice.issuingUnitId) {
+      const subject = (await textSubject(tx, notice.taskId)) ?? {
+        taskId: notice.taskId,
+        title: '整改任务',
+        unitName: '责任单位',
+      };
+      const link = taskLink(notice.taskId);
+      await writeNotifications(
+        tx,
+        {
+          idempotencyKey: `api:supervision-feedback:${noticeId}`,
+          taskId: notice.taskId,
+          kind: 'supervision_feedback',
+          title: `【督办反馈】${subject.unitName}“${shorten(subject.title)}”`,
+          body: `${subject.unitName}已对${notice.documentNo ?? '督办通知'}作出反馈：${shorten(answer.text, 200).replace(/[。．.]+$/, '')}。查看：${link}`,
+          link,
+          recipients: [{ unitId: notice.issuingUnitId }],
+          actorId: actor.userId,
+          at: now.toISOString(),
+        },
+        now,
+      );
+    }
   });
   return notice.taskId;
 }

@@ -328,6 +328,16 @@ describe('签收 and 反馈', () => {
     });
     expect(rows.every((r) => r.chainSeq !== null && r.hash)).toBe(true);
     expect(await stack.db.evidence.count({ where: { taskId, fileName: '整改方案.pdf' } })).toBe(1);
+    // The issuing office is told the answer has come, with it; the answering unit is not.
+    const told = await as(stack.app, south.office).get('/api/inbox');
+    const note = (told.body.notifications as { kind: string; taskId: string; title: string; body: string }[]).find(
+      (n) => n.kind === 'supervision_feedback' && n.taskId === taskId,
+    );
+    expect(note?.title).toBe('【督办反馈】南江省疾控处“督办测试问题3”');
+    expect(note?.body).toContain(`已对${notice.documentNo}作出反馈：已制定专项整改方案，正在推进。`);
+    expect(
+      await stack.db.notification.count({ where: { taskId, kind: 'supervision_feedback', unitId: south.deptId } }),
+    ).toBe(0);
   });
 
   it('When the answer cites an uploaded file, then whoever may see the task may open it, and another’s file is refused', async () => {
