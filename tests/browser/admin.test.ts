@@ -560,6 +560,28 @@ describe('administration and campaign journeys in Chromium', () => {
     expect(tasks.map((t) => t.measure).sort()).toEqual([LIST[0].measure, LIST[1].measure].sort());
   });
 
+  it('(n) the leader exports the ledger and reads the notices, but is offered neither import nor 生成通报', async () => {
+    expect(
+      await as(cast.leader, 'leader-campaign', async (w) => {
+        const { page } = w;
+        await page.getByRole('link', { name: '巡视批次', exact: true }).click();
+        await page.getByRole('link', { name: '省委第一巡视组反馈意见整改（导入）' }).click();
+        await page
+          .getByRole('link', { name: /^下载通报/ })
+          .first()
+          .waitFor();
+        const got = await download(page, () => button(page, '导出台账').click());
+        expect(got.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+        expect(await button(page, '导入任务清单').count()).toBe(0);
+        expect(await button(page, '生成通报').count()).toBe(0);
+      }),
+    ).toEqual([]);
+    const leader = new ApiClient(stack.baseUrl, cast.leader);
+    expect((await leader.request('POST', `/api/campaigns/${campaignId}/notices`, { asOf: '2026-12-01' })).status).toBe(
+      403,
+    );
+  });
+
   it('(j) the office sees no 系统管理 and is refused the admin pages', async () => {
     expect(
       await as(cast.office, 'office-no-admin', async (w) => {
