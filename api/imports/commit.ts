@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendAudit } from '../../activities/audit';
+import type { Prisma } from '../../db/client';
 import { findOfficeUnitId } from '../../activities/childTasks';
 import { dateOf } from '../../domain/calendar';
 import { deadlineDate, parseDeadlineText, type TDeadline } from '../../domain/deadline';
@@ -33,6 +34,16 @@ const START_CONCURRENCY = 8;
 
 /** Commits running in this process, by import id: a second request joins the first instead of racing it. */
 const running = new Map<string, Promise<void>>();
+/** Their progress, live: the Import row holds the whole preview, so writing it costs a rewrite of megabytes. */
+const progress = new Map<string, { rowsWritten: number; workflowsStarted: number }>();
+/** How often progress reaches the Import row (for other processes, and after a restart) while a commit runs. */
+const PROGRESS_FLUSH_MS = 3_000;
+
+/** The live progress of a commit running in this process, or null (then the Import row is current). */
+export function liveProgress(importId: string): { rowsWritten: number; workflowsStarted: number } | null {
+  const p = progress.get(importId);
+  return p ? { ...p } : null;
+}
 
 /** The id of the task an import row becomes: the same on every attempt. */
 export function importTaskId(importId: string, row: number): string {
@@ -98,7 +109,11 @@ export async function commitTaskImport(
       },
     });
     const context = { deps, actor, campaignId, importId, rows, policy, officeUnitId, assignedAt };
-    job = runCommit(context).finally(() => running.delete(importId));
+    progress.set(importId, { rowsWritten: 0, workflowsStarted: 0 });
+    job = runCommit(context).finally(() => {
+      running.delete(importId);
+      progress.delete(importId);
+    });
     running.set(importId, job);
   }
   let timer: NodeJS.Timeout | undefined;
@@ -110,8 +125,9 @@ export async function commitTaskImport(
     }),
   ]);
   clearTimeout(timer);
-  const after = await db.import.findUniqueOrThrow({ where: { id: importId } });
-  return { done: finished && after.status === 'committed', view: importView(after) };
+  const after = await db.import.findUniqueOrThrow({ where: { id: importId }, omit: { rows: true } });
+  const view = { ...importView({ ...after, rows: undefined }), ...(liveProgress(importId) ?? {}) };
+  return { done: finished && after.status === 'committed', view };
 }
 
 interface TCommitContext {
@@ -127,8 +143,14 @@ interface TCommitContext {
 
 async function runCommit(ctx: TCommitContext): Promise<void> {
   const { db } = ctx.deps;
+  const live = progress.get(ctx.importId) ?? { rowsWritten: 0, workflowsStarted: 0 };
+  let flushedAt = Date.now();
+  const flush = async (force: boolean) => {
+    if (!force && Date.now() - flushedAt < PROGRESS_FLUSH_MS) return;
+    flushedAt = Date.now();
+    await db.import.update({ where: { id: ctx.importId }, data: { ...live } });
+  };
   try {
-    let written = 0;
     const problems = new Map<string, string>();
     for (let i = 0; i < ctx.rows.length; i += CHUNK) {
       const chunk = ctx.rows.slice(i, i + CHUNK);
@@ -140,22 +162,25 @@ async function runCommit(ctx: TCommitContext): Promise<void> {
         problems.clear();
         await writeChunk(ctx, chunk, problems);
       }
-      written += chunk.length;
-      await db.import.update({ where: { id: ctx.importId }, data: { rowsWritten: written } });
+      live.rowsWritten += chunk.length;
+      await flush(false);
     }
-    let started = 0;
-    for (let i = 0; i < ctx.rows.length; i += START_CONCURRENCY * 8) {
-      const batch = ctx.rows.slice(i, i + START_CONCURRENCY * 8);
-      for (let j = 0; j < batch.length; j += START_CONCURRENCY) {
-        await Promise.all(batch.slice(j, j + START_CONCURRENCY).map((row) => startRow(ctx, row)));
+    await flush(true);
+    // A pool of starters: each takes the next row as soon as its start is done.
+    let next = 0;
+    const starter = async () => {
+      while (next < ctx.rows.length) {
+        const row = ctx.rows[next++];
+        await startRow(ctx, row);
+        live.workflowsStarted++;
+        await flush(false);
       }
-      started += batch.length;
-      await db.import.update({ where: { id: ctx.importId }, data: { workflowsStarted: started } });
-    }
+    };
+    await Promise.all(Array.from({ length: START_CONCURRENCY }, starter));
     await db.$transaction(async (tx) => {
       await tx.import.update({
         where: { id: ctx.importId },
-        data: { status: 'committed', committedAt: ctx.deps.now(), error: null },
+        data: { ...live, status: 'committed', committedAt: ctx.deps.now(), error: null },
       });
       await appendAudit(tx, {
         idempotencyKey: `api:import-committed:${ctx.importId}`,
@@ -171,7 +196,7 @@ async function runCommit(ctx: TCommitContext): Promise<void> {
     ctx.deps.logger?.error('import commit failed', { importId: ctx.importId, error: String(err) });
     const message = err instanceof AppError ? err.message : '导入中断，已写入的内容保留；请再次确认导入以继续';
     await db.import
-      .update({ where: { id: ctx.importId }, data: { status: 'failed', error: message } })
+      .update({ where: { id: ctx.importId }, data: { ...live, status: 'failed', error: message } })
       .catch(() => undefined);
   }
 }
@@ -197,9 +222,13 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
         (t) => t.importKey,
       ),
     );
-    for (const row of chunk) {
+    const fresh = chunk.filter((r) => !existing.has(importKeyOf(ctx.importId, r.row)));
+    if (fresh.length === 0) return;
+    const tasks: Prisma.TaskCreateManyInput[] = [];
+    const participants: { taskId: string; unitId: string }[] = [];
+    const audits: Parameters<typeof appendAudit>[1][] = [];
+    for (const row of fresh) {
       const importKey = importKeyOf(ctx.importId, row.row);
-      if (existing.has(importKey)) continue;
       const problemKey = `${row.category}\u0000${row.problem}`;
       let problemId = problems.get(problemKey) ?? created.get(problemKey);
       if (!problemId) {
@@ -246,35 +275,33 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
         signOffChain: input.signOffChain,
         assignedAt: ctx.assignedAt,
       });
-      await tx.task.create({
-        data: {
-          id,
-          campaignId: ctx.campaignId,
-          problemId,
-          measure: row.measure,
-          target: row.target,
-          leadUnitId: row.leadUnitId!,
-          leaderId: row.leaderId!,
-          responsiblePersonId: row.responsiblePersonId,
-          leaderText: row.leaderText,
-          responsiblePersonText: row.responsiblePersonText,
-          deadlineKind: deadline.kind,
-          deadlineText: row.deadlineText,
-          deadlineDate: deadlineDate(deadline),
-          status: 'ASSIGNED',
-          stateJson: JSON.parse(JSON.stringify(state)) as object,
-          workflowId: taskWorkflowId(id),
-          importKey,
-          createdAt: new Date(ctx.assignedAt),
-          updatedAt: new Date(ctx.assignedAt),
-          // Stale until the workflow projects it: a read by light recomputes it meanwhile.
-          lightChangesAt: new Date(0),
-          participants: {
-            create: row.participatingUnitIds.filter((u) => u !== row.leadUnitId).map((unitId) => ({ unitId })),
-          },
-        },
+      tasks.push({
+        id,
+        campaignId: ctx.campaignId,
+        problemId,
+        measure: row.measure,
+        target: row.target,
+        leadUnitId: row.leadUnitId!,
+        leaderId: row.leaderId!,
+        responsiblePersonId: row.responsiblePersonId,
+        leaderText: row.leaderText,
+        responsiblePersonText: row.responsiblePersonText,
+        deadlineKind: deadline.kind,
+        deadlineText: row.deadlineText,
+        deadlineDate: deadlineDate(deadline),
+        status: 'ASSIGNED',
+        stateJson: JSON.parse(JSON.stringify(state)) as object,
+        workflowId: taskWorkflowId(id),
+        importKey,
+        createdAt: new Date(ctx.assignedAt),
+        updatedAt: new Date(ctx.assignedAt),
+        // Stale until the workflow projects it: a read by light recomputes it meanwhile.
+        lightChangesAt: new Date(0),
       });
-      await appendAudit(tx, {
+      for (const unitId of row.participatingUnitIds) {
+        if (unitId !== row.leadUnitId) participants.push({ taskId: id, unitId });
+      }
+      audits.push({
         idempotencyKey: `api:task-created:${id}`,
         taskId: id,
         campaignId: ctx.campaignId,
@@ -286,6 +313,10 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
         at: new Date(ctx.assignedAt),
       });
     }
+    // Tasks and participants in two statements per chunk; the audit records one by one, as the chain requires.
+    await tx.task.createMany({ data: tasks });
+    if (participants.length > 0) await tx.taskParticipant.createMany({ data: participants });
+    for (const audit of audits) await appendAudit(tx, audit);
   });
   for (const [k, v] of created) problems.set(k, v);
 }

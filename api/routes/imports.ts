@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { actorOf, requireRole } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
-import { commitTaskImport } from '../imports/commit';
+import { commitTaskImport, liveProgress } from '../imports/commit';
 import { commitDirectoryImport, createDirectoryImport } from '../imports/directory';
 import { createTaskImport, importView, requireCampaignOffice } from '../imports/tasks';
 import { receiveUpload } from '../imports/upload';
@@ -62,12 +62,15 @@ export function importsRouter(deps: TAppDeps): Router {
     const { id, importId } = ZImportParams.parse(req.params);
     const query = ZViewQuery.parse(req.query);
     await requireCampaignOffice(db, actor, id);
-    const record = await db.import.findUnique({ where: { id: importId } });
+    // The preview's rows are megabytes for a long list: read only when asked for.
+    const record = await db.import.findUnique({ where: { id: importId }, omit: { rows: query.rows !== '1' } });
     if (!record || record.kind !== 'tasks' || record.campaignId !== id) {
       throw AppError.notFound(`Import ${importId} not found`);
     }
-    const view = importView(record);
-    res.json(query.rows === '1' ? view : { ...view, rows: undefined });
+    res.json({
+      ...importView({ ...record, rows: 'rows' in record ? record.rows : undefined }),
+      ...(liveProgress(importId) ?? {}),
+    });
   });
 
   router.post('/campaigns/:id/imports/:importId/commit', smallJson, async (req, res) => {

@@ -70,8 +70,9 @@ export function previewTaskRows(grid: TGrid, directory: TDirectorySnapshot, opti
     };
   }
   const index = buildNameIndex(directory);
-  const leaders = directory.users.filter((u) => u.active && u.role === 'leader');
-  const people = directory.users.filter((u) => u.active);
+  const leaderList = directory.users.filter((u) => u.active && u.role === 'leader');
+  const leaders = { list: leaderList, index: peopleIndex(leaderList) };
+  const people = peopleIndex(directory.users.filter((u) => u.active));
   const rows = sheetRows.map((r) =>
     previewRow(r, header.columns.participants !== undefined, index, leaders, people, options),
   );
@@ -94,8 +95,8 @@ function previewRow(
   r: TSheetRow,
   hasParticipantsColumn: boolean,
   index: ReturnType<typeof buildNameIndex>,
-  leaders: TDirectoryUser[],
-  people: TDirectoryUser[],
+  leaders: { list: TDirectoryUser[]; index: Map<string, string[]> },
+  people: Map<string, string[]>,
   options: TPreviewOptions,
 ): TPreviewRow {
   const errors: TCellIssue[] = [...r.issues.errors];
@@ -128,11 +129,11 @@ function previewRow(
 
   let leaderId: string | null = null;
   if (r.leaderText !== '') {
-    const matched = matchPeople(r.leaderText, leaders);
+    const matched = matchPeople(r.leaderText, leaders.index);
     if (matched.length === 1) leaderId = matched[0];
     else if (matched.length > 1) {
       leaderId = matched[0];
-      warning('leader', `牵头领导写了多人，任务由第一位（${nameOf(leaders, matched[0])}）牵头签批`);
+      warning('leader', `牵头领导写了多人，任务由第一位（${nameOf(leaders.list, matched[0])}）牵头签批`);
     }
   }
   if (!leaderId) {
@@ -196,13 +197,25 @@ export function bareName(name: string): string {
   return normaliseName(name).replace(/\([^()]*\)$/, '');
 }
 
+/** People by the names a cell may use for them (full, or without the note), built once per preview. */
+export function peopleIndex(users: TDirectoryUser[]): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const u of users) {
+    for (const key of new Set([normaliseName(u.name), bareName(u.name)])) {
+      const ids = index.get(key) ?? [];
+      ids.push(u.id);
+      index.set(key, ids);
+    }
+  }
+  return index;
+}
+
 /** The ids of the people a cell names, in its order, each name matched exactly (with or without the note). */
-export function matchPeople(text: string, users: TDirectoryUser[]): string[] {
+export function matchPeople(text: string, people: Map<string, string[]>): string[] {
   const out: string[] = [];
   for (const part of splitUnitCell(text)) {
-    const wanted = normaliseName(part);
-    const hits = users.filter((u) => normaliseName(u.name) === wanted || bareName(u.name) === wanted);
-    if (hits.length === 1 && !out.includes(hits[0].id)) out.push(hits[0].id);
+    const hits = people.get(normaliseName(part)) ?? [];
+    if (hits.length === 1 && !out.includes(hits[0])) out.push(hits[0]);
   }
   return out;
 }

@@ -248,7 +248,7 @@ describe('unit cells', () => {
         fc.nat(5),
         separator,
         (lead, others, at, sep) => {
-          const parts = [...others];
+          const parts: string[] = [...others];
           parts.splice(Math.min(at, parts.length), 0, `${lead}（牵头）`);
           const r = resolve(parts.join(sep));
           const leadId = index.get(lead)!.ids[0];
