@@ -5,7 +5,9 @@
  * - `GET /api/notices/:id` the notice with its snapshot; `GET /api/notices/:id/document.docx` the Word 公文.
  * Reading: an office, leader, admin or supervisor who sees the campaign (403 otherwise, 404 unknown).
  */
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
+import { appendAudit } from '../../activities/audit';
 import { z } from 'zod';
 import { actorOf, requireRole, type TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
@@ -46,18 +48,32 @@ export function noticesRouter(deps: TAppDeps): Router {
     const now = deps.now();
     const asOf = resolveAsOf(body.asOf, now);
     const snapshot = await buildNoticeSnapshot(db, { campaign, scope, asOf, now });
-    const notice = await db.notice.create({
-      data: {
+    const noticeId = randomUUID();
+    const title = body.title ?? defaultNoticeTitle(campaign.name);
+    // The notice and the record of who issued it land together or not at all.
+    await db.$transaction(async (tx) => {
+      await tx.notice.create({
+        data: {
+          id: noticeId,
+          campaignId: id,
+          asOf: asOf.asOf,
+          title,
+          snapshot: JSON.parse(JSON.stringify(snapshot)) as object,
+          createdById: actor.userId,
+          createdAt: now,
+        },
+      });
+      await appendAudit(tx, {
+        idempotencyKey: `api:notice-issued:${noticeId}`,
         campaignId: id,
-        asOf: asOf.asOf,
-        title: body.title ?? defaultNoticeTitle(campaign.name),
-        snapshot: JSON.parse(JSON.stringify(snapshot)) as object,
-        createdById: actor.userId,
-        createdAt: now,
-      },
-      select: { id: true },
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: 'NoticeIssued',
+        detail: { noticeId, asOf: asOf.asOf, title, totals: snapshot.totals },
+        at: now,
+      });
     });
-    res.status(201).json({ id: notice.id });
+    res.status(201).json({ id: noticeId });
   });
 
   router.get('/campaigns/:id/notices', async (req, res) => {

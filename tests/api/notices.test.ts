@@ -71,6 +71,17 @@ it('When the office issues a notice as of today, then its figures are the statis
   noticeId = res.body.id;
   const notice = await as(stack.app, cast.office).get(`/api/notices/${noticeId}`);
   expect(notice.status).toBe(200);
+  // Who issued it is on the campaign's audit trail.
+  const audit = await stack.db.auditEvent.findMany({ where: { campaignId, action: 'NoticeIssued' } });
+  expect(audit).toEqual([
+    expect.objectContaining({
+      actorId: cast.office.userId,
+      actorRole: 'office',
+      taskId: null,
+      chainSeq: expect.any(Number),
+    }),
+  ]);
+  expect(audit[0]!.detail).toMatchObject({ noticeId, asOf: today });
   first = notice.body;
   expect(first).toMatchObject({
     id: noticeId,
