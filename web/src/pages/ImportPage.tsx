@@ -292,7 +292,8 @@ function PreviewStep(props: {
             width: 180,
             render: (_: unknown, r) => (
               <Cell row={r} field="deadline">
-                {r.deadlineText ? `${r.deadlineText}（${fmtDeadline(r.deadline)}）` : fmtDeadline(r.deadline)}
+                {r.deadlineText || '—'}
+                {r.deadline ? <div className="zg-cell-parsed">{fmtDeadline(r.deadline)}</div> : null}
               </Cell>
             ),
           },
