@@ -39,10 +39,13 @@ export interface TChannelAdapter {
 /** Network errors raised before a request reached the receiver: nothing was sent. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** The first `code` along the cause chain (duck-typed: errors from Node's own fetch may come from another realm). */
 function errorCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  let e: unknown = err;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
     if (typeof code === 'string') return code;
+    e = cause;
   }
   return undefined;
 }
@@ -51,7 +54,9 @@ function errorCode(err: unknown): string | undefined {
 export function classifyFetchError(err: unknown, what: string): DeliveryError {
   if (err instanceof DeliveryError) return err;
   const code = errorCode(err);
-  const detail = err instanceof Error ? `${err.name}: ${err.message}${code ? ` (${code})` : ''}` : String(err);
+  const e = err as { name?: unknown; message?: unknown } | null;
+  const detail =
+    typeof e?.message === 'string' ? `${String(e.name)}: ${e.message}${code ? ` (${code})` : ''}` : String(err);
   if (code && NOT_SENT_CODES.has(code)) return new DeliveryError('retry', `${what}无法连接：${detail}`, { cause: err });
   return new DeliveryError('uncertain', `${what}未应答（可能已送达）：${detail}`, { cause: err });
 }
@@ -65,6 +70,7 @@ export async function postJson(
   body: unknown,
   headers: Record<string, string>,
   what: string,
+  timeoutMs = HTTP_TIMEOUT_MS,
 ): Promise<{ status: number; json: unknown; text: string }> {
   const payload = typeof body === 'string' ? body : JSON.stringify(body);
   let res: Response;
@@ -73,7 +79,7 @@ export async function postJson(
       method: 'POST',
       headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
       body: payload,
-      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
     throw classifyFetchError(err, what);

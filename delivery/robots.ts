@@ -31,7 +31,7 @@ export function dingtalkSignedUrl(webhookUrl: string, secret: string | undefined
   return `${webhookUrl}${sep}timestamp=${timestampMs}&sign=${encodeURIComponent(sign)}`;
 }
 
-export function dingtalkChannel(options: { webhookUrl: string; secret?: string }): TChannelAdapter {
+export function dingtalkChannel(options: { webhookUrl: string; secret?: string; timeoutMs?: number }): TChannelAdapter {
   return {
     name: 'dingtalk',
     resendSafe: false,
@@ -45,13 +45,13 @@ export function dingtalkChannel(options: { webhookUrl: string; secret?: string }
         at: { atMobiles: phone ? [phone] : [], isAtAll: false },
       };
       const url = dingtalkSignedUrl(options.webhookUrl, options.secret, Date.now());
-      const failure = robotFailure('钉钉机器人', await postJson(url, body, {}, '钉钉机器人'));
+      const failure = robotFailure('钉钉机器人', await postJson(url, body, {}, '钉钉机器人', options.timeoutMs));
       if (failure) throw failure;
     },
   };
 }
 
-export function wecomChannel(options: { webhookUrl: string }): TChannelAdapter {
+export function wecomChannel(options: { webhookUrl: string; timeoutMs?: number }): TChannelAdapter {
   return {
     name: 'wecom',
     resendSafe: false,
@@ -59,7 +59,10 @@ export function wecomChannel(options: { webhookUrl: string }): TChannelAdapter {
       // WeCom markdown cannot @-mention (only its text messages can): the person is named instead.
       const content = truncateBytes(renderMarkdown(message, `致：${message.recipient.name}`));
       const body = { msgtype: 'markdown', markdown: { content } };
-      const failure = robotFailure('企业微信机器人', await postJson(options.webhookUrl, body, {}, '企业微信机器人'));
+      const failure = robotFailure(
+        '企业微信机器人',
+        await postJson(options.webhookUrl, body, {}, '企业微信机器人', options.timeoutMs),
+      );
       if (failure) throw failure;
     },
   };

@@ -27,7 +27,12 @@ export function webhookBody(message: TDeliveryMessage): string {
   });
 }
 
-export function webhookChannel(options: { url: string; secret: string; now?: () => Date }): TChannelAdapter {
+export function webhookChannel(options: {
+  url: string;
+  secret: string;
+  now?: () => Date;
+  timeoutMs?: number;
+}): TChannelAdapter {
   const now = options.now ?? (() => new Date());
   return {
     name: 'webhook',
@@ -44,6 +49,7 @@ export function webhookChannel(options: { url: string; secret: string; now?: () 
           'X-Idempotency-Key': message.idempotencyKey,
         },
         'Webhook',
+        options.timeoutMs,
       );
       const failure = httpStatusFailure(res.status, 'Webhook', res.text);
       if (failure) throw failure;

@@ -11,8 +11,9 @@ import type { Db } from '../../db/client';
 import type { TChannelAdapter } from '../../delivery/channels';
 import { deliveryConfigFromEnv } from '../../delivery/config';
 import { emailChannel } from '../../delivery/email';
+import { dingtalkChannel } from '../../delivery/robots';
+import { webhookChannel, webhookSignature } from '../../delivery/webhook';
 import { backoffMs, OutboxRelay, type TRelayOptions } from '../../delivery/relay';
-import { webhookSignature } from '../../delivery/webhook';
 import { createChannels } from '../../worker/relay';
 import { createTestDb } from '../helpers/db';
 import { createOrg, type TOrg } from '../helpers/fixtures';
@@ -469,5 +470,45 @@ describe('failures of the mail conversation itself', () => {
     clock = row.nextAttemptAt!;
     expect(await relay().runOnce()).toMatchObject({ sent: 1 });
     expect(await smtp.waitFor(1)).toHaveLength(1);
+  });
+});
+
+describe('failures of the HTTP channels', () => {
+  it('When a robot takes the request but never answers, then DingTalk is uncertain; the webhook is resent with its key', async () => {
+    await db.userChannelPreference.create({ data: { userId: org.staffA.userId, channels: ['dingtalk', 'webhook'] } });
+    await notifyActivity({ db })(urge('urge:http', [{ userId: org.staffA.userId }]));
+    robot.respond = () => ({ status: 0, body: null });
+    const patient = { timeoutMs: 500 };
+    const channels = [
+      dingtalkChannel({ webhookUrl: `${robot.url}/dingtalk`, secret: 'SECx', ...patient }),
+      webhookChannel({ url: `${robot.url}/hook`, secret: 'hook-secret', ...patient }),
+    ];
+    expect(await relay({}, channels).runOnce()).toMatchObject({ uncertain: 1, failed: 1 });
+    expect(await statuses()).toEqual({
+      [`urge:http:0:${org.staffA.userId}:dingtalk`]: 'uncertain',
+      [`urge:http:0:${org.staffA.userId}:webhook`]: 'failed',
+    });
+    robot.respond = () => ({ status: 204, body: null });
+    clock = new Date(clock.getTime() + 3600_000);
+    expect(await relay({}, channels).runOnce()).toMatchObject({ claimed: 1, sent: 1 });
+    const hooks = robot.requests.filter((q) => q.url.pathname === '/hook');
+    // The same message twice, under the same key: the receiver keeps one.
+    expect(hooks).toHaveLength(2);
+    expect(new Set(hooks.map((q) => q.headers['x-idempotency-key']))).toEqual(
+      new Set([`urge:http:0:${org.staffA.userId}:webhook`]),
+    );
+    expect(robot.requests.filter((q) => q.url.pathname === '/dingtalk')).toHaveLength(1);
+  });
+
+  it('When nothing listens at the robot URL, then the message certainly did not leave and is retried', async () => {
+    await db.userChannelPreference.create({ data: { userId: org.staffA.userId, channels: ['dingtalk'] } });
+    await notifyActivity({ db })(urge('urge:nohost', [{ userId: org.staffA.userId }]));
+    const closed = await startHttpServer();
+    await closed.close();
+    const channels = [dingtalkChannel({ webhookUrl: `${closed.url}/dingtalk` })];
+    await relay({}, channels).runOnce();
+    const row = await db.outboxMessage.findFirstOrThrow({ where: { channel: 'dingtalk' } });
+    expect(row).toMatchObject({ status: 'failed', sentAt: null });
+    expect(row.lastError).toContain('ECONNREFUSED');
   });
 });

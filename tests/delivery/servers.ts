@@ -95,7 +95,7 @@ export interface TRecordedRequest {
 export interface THttpTestServer {
   url: string;
   requests: TRecordedRequest[];
-  /** The answer to each request (default 200 `{"errcode":0,"errmsg":"ok"}`). */
+  /** The answer to each request (default 200 `{"errcode":0,"errmsg":"ok"}`); status 0: no answer at all. */
   respond: (req: TRecordedRequest, index: number) => { status: number; body: unknown };
   close(): Promise<void>;
 }
@@ -127,6 +127,7 @@ export async function startHttpServer(): Promise<THttpTestServer> {
       };
       state.requests.push(recorded);
       const answer = state.respond(recorded, state.requests.length - 1);
+      if (answer.status === 0) return;
       res.writeHead(answer.status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
