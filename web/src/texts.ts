@@ -196,7 +196,7 @@ export const UNIT_LEVEL_TEXT: Record<string, string> = {
   province: '省级',
   city: '市级',
   county: '县级',
-  department: '部门',
+  department: '内设机构',
 };
 
 export const UNIT_KIND_TEXT: Record<string, string> = {
