@@ -113,8 +113,28 @@ export type TMigrateOptions = { log?: (message: string) => void };
  * Brings a database up to date with the committed migrations of its provider (like `prisma migrate deploy`); a
  * database already up to date is left untouched. The app's start and the test helpers call this.
  */
+/**
+ * A SQLite file another process is writing (a worker projecting, with ROLE=api and ROLE=worker side by side) can keep
+ * the migration's lock waiting past SQLite's busy timeout; the wasm engine reports that as an unknown error kind
+ * (`SocketTimeout`). Retried: 10 attempts 1 s apart outlast any projection transaction by far, and a real failure
+ * (a broken migration) still fails after them, with its own message.
+ */
+const BUSY_RETRIES = 10;
+const BUSY_RETRY_MS = 1000;
+const isBusy = (err: unknown): boolean => /SocketTimeout|SQLITE_BUSY|database is locked/i.test(String(err));
+
 export async function migrateDeploy(url: string, opts: TMigrateOptions = {}): Promise<void> {
-  const applied = await applyMigrations(url);
+  let applied: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      applied = await applyMigrations(url);
+      break;
+    } catch (err) {
+      if (attempt >= BUSY_RETRIES || !isBusy(err)) throw err;
+      opts.log?.(`[migrate] ${redactUrl(url)}: database busy, retrying (${attempt}/${BUSY_RETRIES - 1})`);
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    }
+  }
   opts.log?.(
     applied.length === 0
       ? `[migrate] ${redactUrl(url)}: up to date`

@@ -7,7 +7,7 @@ import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { scopeOf, taskScopeWhere, type TScope, unitInScope } from '../scope';
 import { campaignStats, ZStatsQuery } from '../stats/campaignStats';
-import { createTasks } from '../tasks/create';
+import { createTasks, implicitCreationKey } from '../tasks/create';
 import { policyOf } from '../tasks/view';
 import { ZCreateCampaignRequest, ZCreateTaskRequest } from './schemas';
 
@@ -127,7 +127,9 @@ export function campaignsRouter(deps: TAppDeps): Router {
     const { id } = ZCampaignParams.parse(req.params);
     const idempotencyKey = ZIdempotencyKey.parse(req.get('idempotency-key'));
     const body = ZCreateTaskRequest.parse(req.body);
-    const tasks = await createTasks(deps, actor, id, body.tasks, idempotencyKey);
+    // Without a key, the same request from the same person within minutes counts as a retry (api/tasks/create.ts).
+    const key = idempotencyKey ?? (await implicitCreationKey(db, actor, id, body.tasks, deps.now()));
+    const tasks = await createTasks(deps, actor, id, body.tasks, key);
     res.status(201).json({ tasks });
   });
 

@@ -311,6 +311,36 @@ async function requireSameRequest(tx: Tx, taskId: string, requestHash: string | 
   }
 }
 
+/**
+ * How long the same request from the same person counts as a retry when it carries no Idempotency-Key: long enough
+ * for any client's retries and a person's second click; short enough that creating the very same tasks again on
+ * purpose later is not mistaken for one (and an Idempotency-Key states intent either way).
+ */
+export const IMPLICIT_RETRY_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The key of an HTTP request sent without one: the person, the request body and a ten-minute window, so that a retry
+ * of the same request soon after (a timeout, a double click) does not create again the tasks an attempt whose answer
+ * was lost did create. The previous window's
+ * key is tried first, so a retry just after a window's boundary still finds the tasks its first attempt created.
+ */
+export async function implicitCreationKey(
+  db: TAppDeps['db'],
+  actor: TApiActor,
+  campaignId: string,
+  items: TCreateTaskItem[],
+  now: Date,
+): Promise<string> {
+  const window = Math.floor(now.getTime() / IMPLICIT_RETRY_WINDOW_MS);
+  const keyOf = (w: number): string => `implicit:${actor.userId}:${hashRequest(items)}:${w}`;
+  const previous = keyOf(window - 1);
+  const found = await db.task.findUnique({
+    where: { id: derivedTaskId(campaignId, previous, 0) },
+    select: { id: true },
+  });
+  return found ? previous : keyOf(window);
+}
+
 function derivedTaskId(campaignId: string, key: string, index: number): string {
   const digest = createHash('sha256').update(`${campaignId}\n${key}\n${index}`).digest('hex');
   return `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`;

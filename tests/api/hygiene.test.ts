@@ -67,6 +67,26 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('a retry without an Idempotency-Key', () => {
+  it('When the same creation is sent again without a key (its answer lost), then its tasks are not created twice', async () => {
+    const body = { tasks: [taskBody(cast.medicalStaff.unitId, cast.leader.userId, { measure: '无键重试的措施' })] };
+    const send = () =>
+      as(stack.app, cast.office).post(`/api/campaigns/${campaignId}/tasks`, body).unset('Idempotency-Key');
+    const first = await send();
+    expect(first.status).toBe(201);
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.body.tasks).toEqual(first.body.tasks);
+    expect(await stack.db.task.count({ where: { campaignId, measure: '无键重试的措施' } })).toBe(1);
+    // Another person sending the same body is not a retry of the first one's request.
+    const byColleague = await as(stack.app, cast.deputyOffice)
+      .post(`/api/campaigns/${campaignId}/tasks`, body)
+      .unset('Idempotency-Key');
+    expect(byColleague.status).toBe(201);
+    expect(byColleague.body.tasks[0].id).not.toBe(first.body.tasks[0].id);
+  });
+});
+
 describe('two Authorization headers', () => {
   /** A raw request: HTTP clients (supertest too) merge or replace repeated headers before they leave. */
   async function rawGet(headers: [string, string][]): Promise<{ status: number; body: string }> {
