@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import ExcelJS from 'exceljs';
+import { csvField } from '../../api/ledger/csv';
+import { looksLikeFormula, runsOf } from '../../api/ledger/xlsx';
+import { attachmentDisposition } from '../../api/routes/ledger';
 import { dateOf } from '../../domain/calendar';
 import { chineseDate } from '../../domain/stats/words';
 import { close, createTasks, download, reportAccepted, unzip, type TCast } from './figuresHelpers';
@@ -275,3 +278,54 @@ const run = promisify(execFile);
   },
   180_000,
 );
+
+describe('ledger pieces', () => {
+  it('When keys repeat in runs, then runsOf gives each run longer than one as [first, last]', () => {
+    expect(runsOf([])).toEqual([]);
+    expect(runsOf(['a'])).toEqual([]);
+    expect(runsOf(['a', 'a', 'b', 'c', 'c', 'c', 'a'])).toEqual([
+      [0, 1],
+      [3, 5],
+    ]);
+  });
+
+  it('When a CSV field could be read as a formula or breaks the line, then it is quoted or prefixed', () => {
+    expect(['=1+1', '+1', '-1', '@A1', '\t=1', '\r=1', '正常', '1-2'].map(looksLikeFormula)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(csvField('=1+1')).toBe("'=1+1");
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('他说"好"')).toBe('"他说""好"""');
+    expect(csvField('两行\n文字')).toBe('"两行\n文字"');
+    expect(csvField(12)).toBe('12');
+  });
+
+  it('When a filename has characters outside RFC 5987 attr-char, then they are percent-encoded', () => {
+    const header = attachmentDisposition("整改(一)'台账'*.xlsx", 'ledger.xlsx');
+    expect(header).toBe(
+      `attachment; filename="ledger.xlsx"; filename*=UTF-8''${encodeURIComponent('整改')}%28${encodeURIComponent('一')}%29%27${encodeURIComponent('台账')}%27%2A.xlsx`,
+    );
+  });
+
+  it('When a campaign has no task yet, then the ledger is the title and the header only', async () => {
+    const empty = await openCampaign(stack.app, cast.office, cast.leader.unitId, { name: '空白轮次' });
+    const res = await download(stack, cast.office, `/api/campaigns/${empty}/ledger.xlsx`);
+    expect(res.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
+    const sheet = workbook.getWorksheet('整改台账')!;
+    expect(sheet.getCell('A1').value).toMatch(/^空白轮次整改台账/);
+    expect(text(sheet, 2)).toEqual(HEADERS);
+    expect(sheet.getRow(3).getCell(1).value ?? null).toBeNull();
+    expect([...sheet.model.merges]).toEqual(['A1:M1']);
+    const csv = await download(stack, cast.office, `/api/campaigns/${empty}/ledger.xlsx?format=csv`);
+    expect(csv.body.toString('utf8')).toBe(`\uFEFF${HEADERS.join(',')}\r\n`);
+  });
+});
