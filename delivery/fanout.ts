@@ -36,16 +36,18 @@ export function createFanOut(tx: Tx, config: TDeliveryConfig) {
   async function channelsOf(userId: string): Promise<TUserChannels> {
     const known = users.get(userId);
     if (known) return known;
-    const [user, pref] = await Promise.all([
-      tx.user.findUnique({ where: { id: userId }, select: { email: true, phone: true, active: true } }),
-      tx.userChannelPreference.findUnique({ where: { userId } }),
-    ]);
-    const wanted = pref ? externalChannelsOf(pref.channels) : config.defaultChannels;
+    // The preference first (a primary-key read): most people, with no channel chosen and no default, stop here.
+    const pref = await tx.userChannelPreference.findUnique({ where: { userId } });
+    const wanted = (pref ? externalChannelsOf(pref.channels) : config.defaultChannels).filter((c) =>
+      config.enabledChannels.includes(c),
+    );
+    const user =
+      wanted.length === 0
+        ? null
+        : await tx.user.findUnique({ where: { id: userId }, select: { email: true, phone: true, active: true } });
     const channels = !user?.active
       ? []
-      : wanted.filter(
-          (c) => config.enabledChannels.includes(c) && (c !== 'email' || !!user.email) && (c !== 'sms' || !!user.phone),
-        );
+      : wanted.filter((c) => (c !== 'email' || !!user.email) && (c !== 'sms' || !!user.phone));
     const result = { channels, digest: pref?.digest ?? false };
     users.set(userId, result);
     return result;
