@@ -4,7 +4,14 @@
  * overdue and red measures), rebuilds a past date from the audit trail, and is refused to those who may not issue or
  * read it.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { createApp } from '../../api/app';
+import { chineseNumber } from '../../api/notices/docx';
 import { dateOf } from '../../domain/calendar';
 import { totalsOf } from '../../domain/stats/figures';
 import { measuresAsOf, currentMeasureRows } from '../../api/stats/measures';
@@ -267,3 +274,48 @@ it('When history spans days, then figures dated in the past have each task as it
   const read = await as(later, cast.office).get(`/api/notices/${notice.body.id}`);
   expect(read.body.snapshot).toMatchObject({ source: 'audit', totals: { measures: 1, inProgress: 1, completed: 0 } });
 }, 120_000);
+
+it('When sections are numbered, then in Chinese numerals (一 … 十, 十一, 二十, 二十三)', () => {
+  expect([1, 2, 9, 10, 11, 19, 20, 23, 99].map(chineseNumber)).toEqual([
+    '一',
+    '二',
+    '九',
+    '十',
+    '十一',
+    '十九',
+    '二十',
+    '二十三',
+    '九十九',
+  ]);
+});
+
+const SOFFICE = '/usr/bin/soffice';
+// LibreOffice reads Word files as WPS does: the notice must open and lay out into a PDF.
+(existsSync(SOFFICE) ? it : it.skip)(
+  'When LibreOffice opens the notice document, then it converts it to a PDF',
+  async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'zg-notice-'));
+    try {
+      const res = await download(stack, cast.office, `/api/notices/${noticeId}/document.docx`);
+      const source = path.join(dir, 'notice.docx');
+      await writeFile(source, res.body);
+      await promisify(execFile)(
+        SOFFICE,
+        [
+          `-env:UserInstallation=file://${path.join(dir, 'profile')}`,
+          '--headless',
+          '--convert-to',
+          'pdf',
+          '--outdir',
+          dir,
+          source,
+        ],
+        { timeout: 120_000 },
+      );
+      expect((await readFile(path.join(dir, 'notice.pdf'))).subarray(0, 5).toString()).toBe('%PDF-');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+  180_000,
+);
