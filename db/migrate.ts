@@ -124,6 +124,13 @@ const BUSY_RETRY_MS = 1000;
 const isBusy = (err: unknown): boolean => /SocketTimeout|SQLITE_BUSY|database is locked/i.test(String(err));
 
 export async function migrateDeploy(url: string, opts: TMigrateOptions = {}): Promise<void> {
+  // Read-only first: a database already up to date (every start but the first after an upgrade) takes no write lock,
+  // so a start never waits behind another process writing the same SQLite file.
+  const status = await migrationStatus(url).catch(() => null);
+  if (status?.upToDate && status.problems.length === 0) {
+    opts.log?.(`[migrate] ${redactUrl(url)}: up to date`);
+    return;
+  }
   let applied: string[] = [];
   for (let attempt = 1; ; attempt++) {
     try {

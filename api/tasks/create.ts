@@ -54,6 +54,13 @@ export async function createTasks(
  * after it and before the starts leaves rows without workflows, which `reconcileWorkflows` finds (tests call this half
  * alone to play that crash).
  */
+/**
+ * A plan's creation writes every row in one transaction (all or nothing). Prisma's default of 5 s for an interactive
+ * transaction is too short for a plan of hundreds of measures on a busy database (20 tasks on PGlite under load took
+ * longer); a minute bounds a stuck request still, and 10 s of waiting for a connection outlasts any projection's.
+ */
+const CREATION_TRANSACTION = { timeout: 60_000, maxWait: 10_000 };
+
 export async function writeTaskRows(
   deps: TAppDeps,
   actor: TApiActor,
@@ -161,7 +168,7 @@ export async function writeTaskRows(
         at: new Date(assignedAt),
       });
     }
-  });
+  }, CREATION_TRANSACTION);
 
   return planned.map((t) => ({ id: t.id, input: t.input }));
 }
