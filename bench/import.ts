@@ -121,6 +121,7 @@ async function main(): Promise<void> {
       .set(auth)
       .send({});
     if (commit.status >= 300) throw new Error(`commit: ${commit.status} ${JSON.stringify(commit.body)}`);
+    console.log(`commit answered ${commit.status} after ${seconds(performance.now() - t)}`);
     let rowsMs: number | null = null;
     let printed = 0;
     for (;;) {

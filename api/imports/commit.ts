@@ -1,7 +1,7 @@
 /**
  * The task-list import, second half: writing a previewed list into its campaign. Rows first — category, problem,
  * task (with participants, leaderText, responsiblePersonText, deadlineText, importKey '<importId>:<row>') and its
- * `TaskCreated` audit record, 100 tasks per transaction — then one `taskLifecycle` workflow per task, started exactly
+ * `TaskCreated` audit record, 50 tasks per transaction — then one `taskLifecycle` workflow per task, started exactly
  * as creation by hand starts them (`lifecycleInput` + `startLifecycle` from api/tasks/create.ts).
  *
  * Idempotent and resumable: task ids derive from the import and the row, and `Task.importKey` is unique, so a
@@ -27,8 +27,17 @@ import { lifecycleInput, startLifecycle } from '../tasks/create';
 import { requireWithinLevel } from '../tasks/references';
 import { importView, requireCampaignOffice } from './tasks';
 
-/** Tasks per transaction: small enough to keep SQLite's single writer free for the workflows' projections. */
-const CHUNK = 100;
+/**
+ * Tasks per transaction: small enough to keep SQLite's single writer (and this process's event loop, see runCommit)
+ * free for other requests and the workflows' projections between chunks.
+ */
+const CHUNK = 50;
+/**
+ * Why longer than Prisma's 5 s default: a chunk appends 50 audit records to the chain (five statements each), and on
+ * a busy machine, behind the workflows' own projections for SQLite's single writer, that may take more than 5 s; an
+ * expired transaction would fail the commit though nothing was wrong. `maxWait`: the wait for SQLite's writer.
+ */
+const CHUNK_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
 /** Workflow starts in flight at once (as the reconciler): thousands at once would flood the frontend. */
 const START_CONCURRENCY = 8;
 
@@ -164,6 +173,9 @@ async function runCommit(ctx: TCommitContext): Promise<void> {
       }
       live.rowsWritten += chunk.length;
       await flush(false);
+      // Why: SQLite's driver answers synchronously, so a commit's awaits never reach the event loop by themselves; the
+      // API's other requests, its timers and the worker in this process would wait for the whole commit.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await flush(true);
     // A pool of starters: each takes the next row as soon as its start is done.
@@ -317,7 +329,7 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
     await tx.task.createMany({ data: tasks });
     if (participants.length > 0) await tx.taskParticipant.createMany({ data: participants });
     for (const audit of audits) await appendAudit(tx, audit);
-  });
+  }, CHUNK_TRANSACTION);
   for (const [k, v] of created) problems.set(k, v);
 }
 
