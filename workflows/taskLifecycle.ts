@@ -163,19 +163,21 @@ export const WORKDAY_CALENDAR_PATCH = 'workday-calendar';
 export const ESCALATION_STEP_REACHED_PATCH = 'escalation-step-reached';
 
 /**
- * How long the workflow plans with the calendar it last read before reading it again (at its next wake-up): an
- * admin's override reaches the timers planned after that, and a busy task adds at most one marker a day for it.
+ * How long the workflow plans with the calendar it last read before reading it again (at its next wake-up, and
+ * before acting on a step planned with an older one): an admin's override reaches every step taken a week after the
+ * edit, and a task adds at most one history marker a week for it (a daily read grew a five-year history by 40%).
  */
-const CALENDAR_REFRESH_MS = 24 * 3600 * 1000;
-/** The calendar read covers about a year back (overdue reports) and 22 months ahead (due dates, warning letters). */
-const CALENDAR_DAYS_BACK = 400;
-const CALENDAR_DAYS_AHEAD = 680;
+const CALENDAR_REFRESH_MS = 7 * 24 * 3600 * 1000;
+/** The calendar read covers the month behind (a report just overdue) and 13 months ahead (due days, letters). */
+const CALENDAR_DAYS_BACK = 40;
+const CALENDAR_DAYS_AHEAD = 400;
 
 const TERMINAL = new Set<TaskState['status']>(['VERIFIED']);
 
 export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskState> {
   // Started by someone without the payload key (codec/payloadCodec.ts): ends at once, acting on nothing.
-  if (isForgedPayload(input)) throw ApplicationFailure.nonRetryable('unauthenticated workflow input', 'Unauthenticated');
+  if (isForgedPayload(input))
+    throw ApplicationFailure.nonRetryable('unauthenticated workflow input', 'Unauthenticated');
   const workflowId = workflowInfo().workflowId;
   // Decided once per run, first thing: a run recorded before the patch keeps its activity tasks to the end.
   const { projectTaskEvents, notify } = patched(LOCAL_PROJECTION_PATCH) ? local : remote;
@@ -529,6 +531,10 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         if (delayMs > 0) {
           const changed = await condition(() => version !== seen, delayMs);
           if (changed) continue;
+          // Planned with a calendar read a week or more ago: plan again with a fresh one before acting (an override
+          // edited meanwhile may have moved this very step). Never true for runs recorded before the calendar. Not
+          // for the light's wake-ups: they are planned from `now`, and a new plan would skip the one due now.
+          if (!step.transient && calendarReadDue()) continue;
         }
         await step.run();
         if (!step.transient) done.add(step.key);
@@ -590,10 +596,15 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
 
   async function readCalendar(): Promise<void> {
     const today = dateOf(now());
-    calendar = await local.workdayTable({
-      from: addDaysToDate(today, -CALENDAR_DAYS_BACK),
-      to: addDaysToDate(today, CALENDAR_DAYS_AHEAD),
-    });
+    const range = { from: addDaysToDate(today, -CALENDAR_DAYS_BACK), to: addDaysToDate(today, CALENDAR_DAYS_AHEAD) };
+    // Queued in the projection chain, like every other local activity of the loop: run beside a decision's
+    // projection, its completion could order differently against the update's on replay (a nondeterminism error).
+    const read = projection.then(() => local.workdayTable(range));
+    projection = read.then(
+      () => undefined,
+      () => undefined,
+    );
+    calendar = await read;
     calendarReadMs = Date.now();
   }
 
@@ -611,8 +622,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         candidates.push({
           key: reminderKey,
           at: due.reminderAt,
+          // Queued behind projections on the calendar's runs (see notifyQueued); as recorded on older runs.
           run: () =>
-            notify({
+            (onCalendar ? notifyQueued : notify)({
               idempotencyKey: `${workflowId}:${reminderKey}`,
               taskId: input.taskId,
               kind: 'report_reminder',
@@ -718,7 +730,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
         at: w.at,
         run: async () => {
           for (const s of skipped) done.add(s.key);
-          await notify({
+          await notifyQueued({
             idempotencyKey: `${workflowId}:${w.key}`,
             taskId: input.taskId,
             kind: 'deadline_warning',
@@ -746,7 +758,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
           key,
           at: signOff.at,
           run: async () => {
-            await notify({
+            await notifyQueued({
               idempotencyKey: `${workflowId}:${key}`,
               taskId: input.taskId,
               kind: 'sign_off_reminder',
@@ -769,7 +781,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
    */
   async function warnNoCalendarData(year: number): Promise<void> {
     log.warn('calendar: a lifecycle date falls in a year without official data; weekdays assumed', { year });
-    await notify({
+    await notifyQueued({
       idempotencyKey: `calendar-no-data:${input.officeUnitId}:${year}`,
       kind: 'calendar_no_data',
       title: `【工作日历】${year}年节假日安排尚无数据`,
@@ -779,6 +791,18 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       recipients: [{ unitId: input.officeUnitId, role: 'office' }],
       at: now(),
     });
+  }
+
+  /**
+   * The calendar's notices, queued in the projection chain: a notice sent beside a decision's projection (a letter
+   * due at once after the decision moved the deadline) could complete in another order on replay.
+   */
+  function notifyQueued(arg: Parameters<typeof notify>[0]): Promise<void> {
+    const run = projection.then(async () => {
+      await notify(arg);
+    });
+    projection = run.catch(() => undefined);
+    return run;
   }
 
   /**

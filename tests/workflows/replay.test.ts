@@ -23,8 +23,9 @@ const files = readdirSync(HISTORIES_DIR)
 it('has recorded histories of the main lifecycles, from before and after each patch, to replay', () => {
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
   // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
-  // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; unprefixed:
-  // today's code. Replayed, each takes the path it was recorded with.
+  // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; v5-*: after
+  // those, before 'workday-calendar' and 'escalation-step-reached'; unprefixed: today's code. Replayed, each takes
+  // the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
@@ -39,7 +40,12 @@ it('has recorded histories of the main lifecycles, from before and after each pa
       'v4-monthly-cycle-closed',
       'v4-five-year-continue-as-new',
       'v4-delegated-sign-off',
+      'v5-monthly-cycle-closed',
+      'v5-five-year-continue-as-new',
+      'v5-stored-light-window',
       'stored-light-window',
+      // Recorded with a calendar answer in its history (the due day moved from Sunday 2026-10-25 to Monday the 26th).
+      'workday-due-day',
       'monthly-cycle-closed',
       'delegated-sign-off',
       'five-year-continue-as-new',
@@ -63,7 +69,8 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   expect(count('v2-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(1);
   expect(count('v3-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
   expect(count('v4-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
-  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
+  expect(count('v5-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(7);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
   expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
