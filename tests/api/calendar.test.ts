@@ -3,7 +3,8 @@
  * admin's overrides, and the 400s that name the field. Real app, real database.
  */
 import request from 'supertest';
-import { as, demoCast, startApiStack, type TApiStack } from './harness';
+import { addDaysToDate, dateOf } from '../../domain/calendar';
+import { as, assigned, demoCast, eventually, openCampaign, startApiStack, taskBody, type TApiStack } from './harness';
 
 jest.setTimeout(120_000);
 
@@ -118,4 +119,50 @@ it('When the request is wrong, then 400 names the field and nothing is written',
   expect((await put(cast.admin, '2027-10-02', { workday: 'no' })).status).toBe(400);
   expect(await stack.db.calendarOverride.count()).toBe(0);
   expect((await request(stack.app).get('/api/calendar?from=2026-01-01&to=2026-01-02')).status).toBe(401);
+});
+
+it('When a task page is read, then it shows the next report due, the next reminder and each change of light with why', async () => {
+  const campaignId = await openCampaign(stack.app, cast.office, cast.leader.unitId);
+  const today = dateOf((await stack.now()).toISOString());
+  const res = await as(stack.app, cast.office).post(`/api/campaigns/${campaignId}/tasks`, {
+    tasks: [
+      taskBody(cast.medicalStaff.unitId, cast.leader.userId, {
+        problem: { category: '党的领导', title: '已过期限的问题' },
+        deadline: { kind: 'date', date: addDaysToDate(today, -3) },
+      }),
+      taskBody(cast.medicalStaff.unitId, cast.leader.userId, {
+        problem: { category: '党的领导', title: '期限尚远的问题' },
+        deadline: { kind: 'date', date: addDaysToDate(today, 200) },
+      }),
+    ],
+  });
+  expect(res.status).toBe(201);
+  const [late, ahead] = (res.body.tasks as { id: string }[]).map((t) => t.id);
+  type TView = {
+    nextReportDueAt: string | null;
+    nextReminder: { kind: string; at: string } | null;
+    lightChanges: { fromLight: string; toLight: string; reason: string; reasonText: string; at: string }[];
+  };
+  const view = async (id: string) => (await as(stack.app, cast.office).get(`/api/tasks/${id}`)).body as TView;
+
+  // Past its deadline: red, and the timeline says why.
+  const red = await eventually(
+    () => view(late!),
+    (v) => v.lightChanges.length > 0,
+    'the late task to turn red',
+  );
+  expect(red.lightChanges.map((c) => [c.fromLight, c.toLight, c.reason, c.reasonText])).toEqual([
+    ['green', 'red', 'overdue', '已超过整改期限'],
+  ]);
+
+  // Far from it: a report is owed and a reminder planned, both after now; the first warning letter comes later.
+  await assigned(stack.app, cast.office, ahead!);
+  const v = await view(ahead!);
+  const now = (await stack.now()).getTime();
+  expect(v.lightChanges).toEqual([]);
+  expect(Date.parse(v.nextReportDueAt!)).toBeGreaterThan(now);
+  expect(v.nextReminder).not.toBeNull();
+  expect(Date.parse(v.nextReminder!.at)).toBeGreaterThan(now);
+  expect(Date.parse(v.nextReminder!.at)).toBeLessThanOrEqual(Date.parse(v.nextReportDueAt!));
+  expect(v.nextReminder!.kind).toBe('report_reminder');
 });
