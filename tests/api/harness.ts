@@ -18,6 +18,8 @@ import { createTestDb } from '../helpers/db';
 export interface TApiStack {
   app: Express;
   db: Db;
+  /** The database's URL (`file:…` for SQLite), for a second client on the same database. */
+  dbUrl: string;
   testEnv: TestWorkflowEnvironment;
   users: TDemoUser[];
   /** The workflows' clock (the dev server's virtual time). */
@@ -29,7 +31,7 @@ export interface TApiStack {
 
 export async function startApiStack(): Promise<TApiStack> {
   const { testEnv, teardown: stopServer } = await createTestEnvironment();
-  const { db, cleanup } = await createTestDb();
+  const { db, cleanup, url: dbUrl } = await createTestDb();
   // A private queue per test file: two files never take each other's workflow tasks.
   const taskQueue = `api-test-${randomUUID()}`;
   const worker = await createTaskWorker({ connection: testEnv.nativeConnection, taskQueue, deps: { db } });
@@ -40,6 +42,7 @@ export async function startApiStack(): Promise<TApiStack> {
   return {
     app,
     db,
+    dbUrl,
     testEnv,
     users,
     now,
