@@ -39,6 +39,11 @@ const ZEnv = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Port of the embedded dev server (only when TEMPORAL_ADDRESS is unset). */
   DEVSERVER_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
+  /**
+   * How old a task row must be before the reconciler counts its missing workflow as lost (creation commits the rows,
+   * then starts the workflows; younger rows may be mid-creation). 30 s by default; the crash tests shorten it.
+   */
+  RECONCILE_OLDER_THAN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** 'true': the embedded dev server in this process, as before issue 10 (default: its own process). */
   DEVSERVER_IN_PROCESS: z.enum(['true', 'false']).default('false'),
   DATA_DIR: z.string().min(1).default('data'),
@@ -70,9 +75,8 @@ export function startupPolicy(env: {
   };
 }
 
-/** The reconciler's period, and how old a task row must be before a missing workflow counts as lost. */
+/** The reconciler's period (how old a row must be to count as lost: RECONCILE_OLDER_THAN_MS above). */
 const RECONCILE_EVERY_MS = 5 * 60_000;
-const RECONCILE_OLDER_THAN_MS = 30_000;
 
 async function main(): Promise<void> {
   const parsed = ZEnv.safeParse(process.env);
@@ -212,7 +216,7 @@ async function main(): Promise<void> {
     const reconcile = async (): Promise<void> => {
       const result = await reconcileWorkflows(
         { db, client, taskQueue: TASK_QUEUE, now: () => new Date() },
-        { olderThanMs: RECONCILE_OLDER_THAN_MS, log: (line) => console.warn(`[start] ${line}`) },
+        { olderThanMs: env.RECONCILE_OLDER_THAN_MS, log: (line) => console.warn(`[start] ${line}`) },
       );
       if (result.started.length > 0 || result.failed.length > 0) {
         console.log(
@@ -225,7 +229,7 @@ async function main(): Promise<void> {
     };
     runReconcile();
     // Again once the rows a crash left just before this start are old enough to count, not 5 minutes later.
-    const firstRetry = setTimeout(runReconcile, RECONCILE_OLDER_THAN_MS + 5_000);
+    const firstRetry = setTimeout(runReconcile, env.RECONCILE_OLDER_THAN_MS + 5_000);
     firstRetry.unref();
     const reconcileTimer = setInterval(runReconcile, RECONCILE_EVERY_MS);
     reconcileTimer.unref();
