@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { officialCalendar } from '../../activities/calendar';
 import { addDaysToInstant, endOfDayInstant } from '../../domain/calendar';
 import { buildWorkdayTable } from '../../domain/workdays';
@@ -291,5 +292,30 @@ describe('working-day reminders, warning letters and the step reached', () => {
       dueAt: endOfDayInstant('2021-04-26'),
       reminderAt: addDaysToInstant(endOfDayInstant('2021-04-26'), -3),
     });
+  });
+});
+
+describe('stepReached as a property', () => {
+  it('takes the latest due item, skips every other due one, and leaves the future ones alone', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 3650 }), { minLength: 0, maxLength: 8 }),
+        fc.integer({ min: -10, max: 4000 }),
+        (offsets, nowDays) => {
+          const deadline = '2021-06-30T16:00:00.000Z';
+          const items = offsets.map((d) => ({ d, at: addDaysToInstant(deadline, d) }));
+          const now = addDaysToInstant(deadline, nowDays);
+          const { reached, skipped } = stepReached(items, now);
+          const due = items.filter((i) => i.d <= nowDays);
+          expect(reached?.d ?? null).toBe(due.length ? Math.max(...due.map((i) => i.d)) : null);
+          expect(skipped.map((i) => i.d).sort((a, b) => a - b)).toEqual(
+            due
+              .map((i) => i.d)
+              .filter((d) => d !== reached?.d)
+              .sort((a, b) => a - b),
+          );
+        },
+      ),
+    );
   });
 });
