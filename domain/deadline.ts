@@ -3,7 +3,7 @@
  * task lists (seed 004). Immediate kinds carry the date the policy derives (assignment + immediateDays).
  */
 import { z } from 'zod';
-import { addDaysToDate, daysInMonth, isValidDate, makeDate } from './calendar';
+import { addDaysToDate, addMonthsToDate, daysInMonth, isValidDate, makeDate } from './calendar';
 import { type Result, ok, validationError } from './result';
 
 const ZDate = z.string().refine(isValidDate, { message: 'expected a calendar date YYYY-MM-DD' });
@@ -180,4 +180,28 @@ export function parseDeadlineText(text: string, ctx: DeadlineContext): Result<TD
   if (datePart === null) return refuse('expected a date, 立行立改 or 长期推进');
   if (!datePart.ok) return refuse(datePart.message);
   return ok({ kind: thenLongTerm ? 'date_then_long_term' : 'date', date: datePart.date });
+}
+
+/** How far ahead a deadline may lie: plans set deadlines in months or a few years, never decades. */
+export const MAX_YEARS_AHEAD = 10;
+/** How far before the inspection's feedback a deadline may lie: problems found then were due no earlier than that. */
+export const MAX_YEARS_BEFORE_FEEDBACK = 1;
+
+/**
+ * The window a lifecycle date (a deadline, an extension, a look-back's new deadline) must fall in: not before the
+ * campaign's feedback date minus a year, not after ten years from today. Anything outside is a typing slip (2062 for
+ * 2026) or an attempt to plant a date the calendar cannot place; refused with the window in the message, in Chinese.
+ */
+export function lifecycleDateWindow(ctx: { today: string; feedbackDate: string }): { min: string; max: string } {
+  return {
+    min: addMonthsToDate(ctx.feedbackDate, -12 * MAX_YEARS_BEFORE_FEEDBACK),
+    max: addMonthsToDate(ctx.today, 12 * MAX_YEARS_AHEAD),
+  };
+}
+
+export function outsideLifecycleWindow(date: string, ctx: { today: string; feedbackDate: string }): string | null {
+  const { min, max } = lifecycleDateWindow(ctx);
+  if (date < min) return `日期 ${date} 早于反馈日期前一年（${min}），请核对`;
+  if (date > max) return `日期 ${date} 晚于今后十年（${max}），请核对`;
+  return null;
 }

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
         measure: '建立整改台账，逐项销号',
         leadUnitId: staffs[i % 2]!.unitId,
         leaderId: by('leader').userId,
-        deadline: '2099年12月31日前完成',
+        deadline: '2035年12月31日前完成',
       })),
     },
   })) as { tasks: { id: string }[] };

@@ -24,6 +24,7 @@ import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
 import { resolveEvidence } from '../files/resolve';
+import { requireDateInWindow } from '../tasks/dates';
 import { executeDecision } from '../tasks/decide';
 import { checkUnitsAndLeaders, requireWithinLevel } from '../tasks/references';
 import { taskRows } from '../tasks/rows';
@@ -163,7 +164,9 @@ export function tasksRouter(deps: TAppDeps): Router {
 
   router.post('/tasks/:id/extension', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
-    await decide(res, id, requestExtensionUpdate, ZRequestExtensionRequest.parse(req.body));
+    const body = ZRequestExtensionRequest.parse(req.body);
+    await requireDateInWindow(db, id, body.newDate, 'newDate', deps.now());
+    await decide(res, id, requestExtensionUpdate, body);
   });
 
   router.post('/tasks/:id/extension/decision', async (req, res) => {
@@ -187,7 +190,9 @@ export function tasksRouter(deps: TAppDeps): Router {
 
   router.post('/tasks/:id/look-back', async (req, res) => {
     const { id } = ZTaskParams.parse(req.params);
-    await decide(res, id, lookBackVerdictUpdate, ZLookBackRequest.parse(req.body));
+    const body = ZLookBackRequest.parse(req.body);
+    if (body.newDeadlineDate) await requireDateInWindow(db, id, body.newDeadlineDate, 'newDeadlineDate', deps.now());
+    await decide(res, id, lookBackVerdictUpdate, body);
   });
 
   router.post('/tasks/:id/end-long-term', async (req, res) => {

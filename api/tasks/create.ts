@@ -14,7 +14,7 @@ import { taskWorkflowId } from '../../workflows/shared';
 import { findOfficeUnitId } from '../../activities/childTasks';
 import { appendAudit } from '../../activities/audit';
 import { dateOf } from '../../domain/calendar';
-import { deadlineDate, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
+import { deadlineDate, outsideLifecycleWindow, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
 import { initialState, resolveSignOffChain } from '../../domain/task';
 import type { TApiActor } from '../auth';
@@ -86,7 +86,7 @@ export async function writeTaskRows(
     units: items.flatMap((t) => [t.leadUnitId, ...(t.participatingUnitIds ?? [])]),
     users: items.flatMap((t) => [t.leaderId, ...(t.responsiblePersonId ? [t.responsiblePersonId] : [])]),
   });
-  const planned = planTasks(campaignId, items, policy, officeUnitId, assignedAt, idempotencyKey);
+  const planned = planTasks(campaignId, items, policy, officeUnitId, assignedAt, idempotencyKey, campaign.feedbackDate);
   const requestHash = idempotencyKey ? hashRequest(items) : undefined;
 
   await db.$transaction(async (tx) => {
@@ -181,6 +181,7 @@ function planTasks(
   officeUnitId: string,
   assignedAt: string,
   idempotencyKey: string | undefined,
+  feedbackDate: string,
 ): TPlannedTask[] {
   const issues: { path: (string | number)[]; message: string; code: string }[] = [];
   const planned: TPlannedTask[] = [];
@@ -200,6 +201,11 @@ function planTasks(
         path: ['tasks', i, 'deadline'],
         message: `The deadline ${date} is outside ${MIN_LIFECYCLE_DATE} – ${MAX_LIFECYCLE_DATE}`,
       });
+      continue;
+    }
+    const outside = date === null ? null : outsideLifecycleWindow(date, { today: dateOf(assignedAt), feedbackDate });
+    if (outside) {
+      issues.push({ code: 'custom', path: ['tasks', i, 'deadline'], message: outside });
       continue;
     }
     const id = idempotencyKey ? derivedTaskId(campaignId, idempotencyKey, i) : randomUUID();

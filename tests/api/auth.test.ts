@@ -309,8 +309,8 @@ describe('CSRF, logout, expiry and bearer tokens', () => {
     const res = await browser(b).post('/api/delegations', {
       taskId,
       toUserId: cast.cityLeader.userId,
-      from: '2099-01-01',
-      to: '2099-01-31',
+      from: '2035-01-01',
+      to: '2035-01-31',
     });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('CSRF_FAILED');

@@ -84,36 +84,36 @@ describe('deadline extensions', () => {
   it('When the office and then the leader approve an extension, then the deadline moves and the audit shows both dates', async () => {
     const id = await acknowledged();
     const requested = await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/extension`, {
-      newDate: '2100-06-30',
+      newDate: '2036-06-30',
       reason: '涉及跨部门协调，需延期',
     });
     expect(requested.status).toBe(200);
     expect(requested.body.extensions[0]).toMatchObject({
-      oldDate: '2099-12-31',
-      newDate: '2100-06-30',
+      oldDate: '2035-12-31',
+      newDate: '2036-06-30',
       status: 'pending',
     });
     const byOffice = await as(stack.app, cast.office).post(`/api/tasks/${id}/extension/decision`, {
       decision: 'approve',
     });
     expect(byOffice.status).toBe(200);
-    expect(byOffice.body.deadline.date).toBe('2099-12-31');
+    expect(byOffice.body.deadline.date).toBe('2035-12-31');
     const leaderInbox = await as(stack.app, cast.leader).get('/api/inbox');
     expect(leaderInbox.body.other).toContainEqual(expect.objectContaining({ taskId: id, action: 'decide_extension' }));
     const byLeader = await as(stack.app, cast.leader).post(`/api/tasks/${id}/extension/decision`, {
       decision: 'approve',
     });
     expect(byLeader.status).toBe(200);
-    expect(byLeader.body.deadline).toEqual({ kind: 'date', date: '2100-06-30' });
+    expect(byLeader.body.deadline).toEqual({ kind: 'date', date: '2036-06-30' });
     expect(byLeader.body.extensions[0].status).toBe('approved');
     const extended = byLeader.body.audit.find((a: { action: string }) => a.action === 'DeadlineExtended');
-    expect(extended.detail).toMatchObject({ fromDate: '2099-12-31', toDate: '2100-06-30' });
+    expect(extended.detail).toMatchObject({ fromDate: '2035-12-31', toDate: '2036-06-30' });
   });
 
   it('When the office refuses an extension, then the deadline stays and a second decision is refused with 409', async () => {
     const id = await acknowledged();
     await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/extension`, {
-      newDate: '2100-06-30',
+      newDate: '2036-06-30',
       reason: '需延期',
     });
     const refused = await as(stack.app, cast.office).post(`/api/tasks/${id}/extension/decision`, {
@@ -121,7 +121,7 @@ describe('deadline extensions', () => {
       reason: '理由不充分',
     });
     expect(refused.status).toBe(200);
-    expect(refused.body.deadline.date).toBe('2099-12-31');
+    expect(refused.body.deadline.date).toBe('2035-12-31');
     expect(refused.body.extensions[0].status).toBe('refused');
     const again = await as(stack.app, cast.leader).post(`/api/tasks/${id}/extension/decision`, { decision: 'approve' });
     expect(again.status).toBe(409);
@@ -166,7 +166,7 @@ describe('reassignment and delegation', () => {
       taskId: id,
       toUserId: cast.deputyLeader.userId,
       from: '2000-01-01',
-      to: '2099-12-31',
+      to: '2035-12-31',
     });
     expect(tooLong.status).toBe(400);
     const delegated = await as(stack.app, cast.leader).post('/api/delegations', {
@@ -197,7 +197,7 @@ describe('reassignment and delegation', () => {
       taskId: id,
       toUserId: cast.cityLeader.userId,
       from: '2000-01-01',
-      to: '2099-12-31',
+      to: '2035-12-31',
     });
     expect(res.status).toBe(403);
   });
@@ -331,7 +331,7 @@ describe('long-term tasks and look-back', () => {
     const reopened = await as(stack.app, cast.office).post(`/api/tasks/${rebound}/look-back`, {
       verdict: 'rebound',
       reason: '问题反弹',
-      newDeadlineDate: '2099-12-31',
+      newDeadlineDate: '2035-12-31',
     });
     expect(reopened.status).toBe(200);
     expect(reopened.body).toMatchObject({ status: 'IN_PROGRESS', reopenCount: 1, round: 2 });

@@ -123,7 +123,7 @@ export function taskBody(leadUnitId: string, leaderId: string, overrides: Record
     leadUnitId,
     leaderId,
     // Far in the future: the walkthrough must never trip the deadline timer.
-    deadline: '2099年12月31日前完成',
+    deadline: '2035年12月31日前完成',
     ...overrides,
   };
 }

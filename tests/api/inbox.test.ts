@@ -136,7 +136,7 @@ describe('the inbox from pending-action rows', () => {
     const id = await createTask();
     await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/acknowledge`);
     await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/extension`, {
-      newDate: '2100-06-30',
+      newDate: '2036-06-30',
       reason: '需延期',
     });
     expect((await inbox(cast.office)).other).toContainEqual(

@@ -58,21 +58,21 @@ beforeAll(async () => {
       leadUnitId: medical,
       participatingUnitIds: [finance],
       leaderId,
-      deadline: '2099年12月31日前完成',
+      deadline: '2035年12月31日前完成',
     },
     {
       problem: { category: '党的建设', title: '整改责任落实不到位' },
       measure: '健全长效机制',
       leadUnitId: finance,
       leaderId,
-      deadline: { kind: 'date', date: '2099-06-30' },
+      deadline: { kind: 'date', date: '2035-06-30' },
     },
     {
       problem: { category: '党的建设', title: '民主集中制执行不严格' },
       measure: '修订议事规则',
       leadUnitId: medical,
       leaderId,
-      deadline: '2099年12月31日前完成',
+      deadline: '2035年12月31日前完成',
     },
     {
       problem: { category: '财务管理', title: INJECTED_PROBLEM },
@@ -145,7 +145,7 @@ it('When the office exports the ledger, then a title row, the standard header an
     leader,
     medical,
     finance,
-    '2099年12月31日前完成',
+    '2035年12月31日前完成',
     '已建立整改台账，完成第一批问题整改。',
     '正在推进',
     '绿灯',
@@ -153,7 +153,7 @@ it('When the office exports the ledger, then a title row, the standard header an
     '',
   ]);
   // A structured deadline is printed as the date in Chinese.
-  expect(text(sheet, 4).slice(3, 10)).toEqual(['健全长效机制', leader, finance, '', '2099年6月30日', '', '待签收']);
+  expect(text(sheet, 4).slice(3, 10)).toEqual(['健全长效机制', leader, finance, '', '2035年6月30日', '', '待签收']);
   const closedRow = text(sheet, 5);
   expect(closedRow.slice(2, 4)).toEqual(['民主集中制执行不严格', '修订议事规则']);
   expect(closedRow[8]).toBe('议事规则已修订并印发。');

@@ -26,14 +26,14 @@ beforeAll(async () => {
       leadUnitId: medical,
       participatingUnitIds: [finance],
       leaderId,
-      deadline: '2099年12月31日前完成',
+      deadline: '2035年12月31日前完成',
     },
     {
       problem: { category: '党的建设', title: '整改责任落实不到位' },
       measure: '健全长效机制，定期开展回头看',
       leadUnitId: finance,
       leaderId,
-      deadline: { kind: 'date', date: '2099-06-30' },
+      deadline: { kind: 'date', date: '2035-06-30' },
     },
     {
       problem: { category: '党的建设', title: '民主集中制执行不严格' },
@@ -48,7 +48,7 @@ beforeAll(async () => {
       leadUnitId: finance,
       participatingUnitIds: [medical],
       leaderId,
-      deadline: '2099年6月30日前完成，并长期推进',
+      deadline: '2035年6月30日前完成，并长期推进',
     },
     {
       problem: { category: '财务管理', title: '预算执行进度偏慢' },
@@ -123,7 +123,7 @@ it('When an exported ledger (xlsx) is imported into a new campaign, then the sam
   expect(after).toEqual(before);
   // The wordings as the plan gave them, and the structured date in Chinese.
   expect(after.map((t) => t.deadline).sort()).toEqual(
-    ['2099年12月31日前完成', '2099年6月30日', '立行立改', '2099年6月30日前完成，并长期推进', '长期坚持'].sort(),
+    ['2035年12月31日前完成', '2035年6月30日', '立行立改', '2035年6月30日前完成，并长期推进', '长期坚持'].sort(),
   );
 });
 

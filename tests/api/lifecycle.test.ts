@@ -42,8 +42,8 @@ describe('the close-out walkthrough', () => {
     expect(task).toMatchObject({
       id: taskId,
       status: 'ASSIGNED',
-      deadline: { kind: 'date', date: '2099-12-31' },
-      deadlineText: '2099年12月31日前完成',
+      deadline: { kind: 'date', date: '2035-12-31' },
+      deadlineText: '2035年12月31日前完成',
       trafficLight: 'green',
       reopenCount: 0,
     });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   campaignId = await openCampaign(stack.app, cast.office, cast.leader.unitId);
   const today = dateOf(new Date().toISOString());
   const plan: [TrafficLight, string, string][] = [
-    ['green', cast.medicalStaff.unitId, '2099-12-31'],
+    ['green', cast.medicalStaff.unitId, '2035-12-31'],
     ['green', cast.medicalStaff.unitId, '2098-06-30'],
     ['green', cast.financeStaff.unitId, '2097-06-30'],
     ['green', cast.financeStaff.unitId, '2096-06-30'],

@@ -38,7 +38,7 @@ beforeAll(async () => {
       measure: '建立整改台账，逐项销号',
       leadUnitId: cast.medicalStaff.unitId,
       leaderId,
-      deadline: '2099年12月31日前完成',
+      deadline: '2035年12月31日前完成',
     },
     {
       problem: { category: '党的建设', title: '制度执行不严格' },
@@ -217,7 +217,7 @@ it('When someone may not issue or read a notice, or the input is wrong, then 403
   expect((await post(cast.leader, { asOf: today })).status).toBe(403);
   for (const [body, field] of [
     [{}, 'asOf'],
-    [{ asOf: '2099-01-01' }, 'asOf'],
+    [{ asOf: '2035-01-01' }, 'asOf'],
     [{ asOf: '2026/01/01' }, 'asOf'],
     [{ asOf: today, title: '标'.repeat(201) }, 'title'],
   ] as const) {
@@ -242,7 +242,7 @@ it('When history spans days, then figures dated in the past have each task as it
       measure: '建立整改台账',
       leadUnitId: cast.medicalStaff.unitId,
       leaderId: cast.leader.userId,
-      deadline: '2099年12月31日前完成',
+      deadline: '2035年12月31日前完成',
     },
   ]);
   await assigned(stack.app, cast.office, id!);

@@ -64,6 +64,47 @@ describe('dates outside any plan', () => {
   });
 });
 
+describe("dates outside the plan's window", () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const yearsFrom = (date: string, years: number): string => `${Number(date.slice(0, 4)) + years}${date.slice(4)}`;
+
+  it.each([
+    ['more than ten years ahead', () => yearsFrom(today, 11)],
+    // The harness's campaign had its feedback on 2020-06-30: a deadline may not lie before 2019-06-30.
+    ["more than a year before the campaign's feedback date", () => '2019-06-29'],
+  ])('When a deadline lies %s, then 400 names tasks.0.deadline and nothing is written', async (_what, date) => {
+    const before = await stack.db.task.count();
+    const res = await as(stack.app, cast.office).post(
+      `/api/campaigns/${campaignId}/tasks`,
+      taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: { kind: 'date', date: date() } }),
+    );
+    expect(res.status).toBe(400);
+    expect(paths(res.body)[0]).toMatch(/^tasks\.0\.deadline/);
+    expect(res.body.error.issues[0].message).toMatch(/十年|反馈日期/);
+    expect(await stack.db.task.count()).toBe(before);
+  });
+
+  it('When an extension asks for more than ten years ahead, then 400 names newDate; within them it is accepted', async () => {
+    const created = await as(stack.app, cast.office).post(
+      `/api/campaigns/${campaignId}/tasks`,
+      taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: { kind: 'date', date: yearsFrom(today, 1) } }),
+    );
+    const id = created.body.tasks[0].id as string;
+    await assigned(stack.app, cast.office, id);
+    const far = await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/extension`, {
+      newDate: yearsFrom(today, 11),
+      reason: '需要更多时间',
+    });
+    expect(far.status).toBe(400);
+    expect(paths(far.body)).toContain('newDate');
+    const near = await as(stack.app, cast.medicalStaff).post(`/api/tasks/${id}/extension`, {
+      newDate: yearsFrom(today, 2),
+      reason: '需要更多时间',
+    });
+    expect(near.status).toBe(200);
+  });
+});
+
 describe('campaign inputs', () => {
   it.each([[''], ['2027-1-1'], ['2027-02-30'], ['9999-12-31']])(
     'When feedbackDate is %j, then 400 names feedbackDate (never 500)',

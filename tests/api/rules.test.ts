@@ -311,8 +311,8 @@ describe('task creation', () => {
       tasks: [
         taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: '立行立改' }),
         taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: '长期坚持' }),
-        taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: '2099年6月30日前完成，并长期推进' }),
-        taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: { kind: 'date', date: '2099-03-31' } }),
+        taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: '2035年6月30日前完成，并长期推进' }),
+        taskBody(cast.medicalStaff.unitId, cast.leader.userId, { deadline: { kind: 'date', date: '2035-03-31' } }),
       ],
     });
     expect(res.status).toBe(201);
@@ -323,8 +323,8 @@ describe('task creation', () => {
     expect(deadlines[0]).toEqual({ kind: 'immediate', date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
     expect(deadlines.slice(1)).toEqual([
       { kind: 'long_term' },
-      { kind: 'date_then_long_term', date: '2099-06-30' },
-      { kind: 'date', date: '2099-03-31' },
+      { kind: 'date_then_long_term', date: '2035-06-30' },
+      { kind: 'date', date: '2035-03-31' },
     ]);
   });
 
@@ -360,7 +360,7 @@ describe('task creation', () => {
       `/api/tasks?campaignId=${campaignId}&trafficLight=red&pageSize=200`,
     );
     expect(green.body.total + yellow.body.total + red.body.total).toBe(all.body.total);
-    // Tasks due in 2099 and freshly assigned are on track.
+    // Tasks due in 2035 and freshly assigned are on track.
     expect(green.body.total).toBeGreaterThan(0);
   });
 });

@@ -21,8 +21,8 @@ beforeAll(async () => {
   const leaderId = cast.leader.userId;
   const p1 = { category: '党的建设', title: '整改责任落实不到位' };
   ids = await createTasks(stack, cast.office, campaignId, [
-    { problem: p1, measure: '各市分解落实', leadUnitId: medical, leaderId, deadline: '2099年12月31日前完成' },
-    { problem: p1, measure: '建立整改台账', leadUnitId: finance, leaderId, deadline: '2099年12月31日前完成' },
+    { problem: p1, measure: '各市分解落实', leadUnitId: medical, leaderId, deadline: '2035年12月31日前完成' },
+    { problem: p1, measure: '建立整改台账', leadUnitId: finance, leaderId, deadline: '2035年12月31日前完成' },
     {
       problem: { category: '党的建设', title: '制度执行不严格' },
       measure: '健全长效机制',
@@ -191,7 +191,7 @@ it('When asOf is a day before any task existed, then the figures are rebuilt fro
 it('When the query is wrong, then 400 naming the field', async () => {
   for (const [query, field] of [
     ['?by=province', 'by'],
-    ['?by=unit&asOf=2099-01-01', 'asOf'],
+    ['?by=unit&asOf=2035-01-01', 'asOf'],
     ['?by=unit&asOf=2026-02-30', 'asOf'],
     ['?asOf=2020-01-01', 'asOf'],
   ] as const) {
