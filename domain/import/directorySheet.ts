@@ -162,7 +162,7 @@ export function planDirectory(
         warnings,
       });
     }
-    const inSheet = new Set(units.map((u) => normaliseName(u.name)));
+    const inSheet = new Set(units.flatMap((u) => [u.name, ...u.aliases].map(normaliseName)));
     for (const u of units) {
       if (u.parentName && !known.has(normaliseName(u.parentName)) && !inSheet.has(normaliseName(u.parentName))) {
         const cell = cellRef(u.row - 1, header.columns.parent ?? 0);
@@ -179,7 +179,8 @@ export function planDirectory(
     if (!header || header.columns.name === undefined || header.columns.username === undefined) {
       return { ok: false, message: '工作表“人员”应有“姓名”和“用户名”列' };
     }
-    const unitNames = new Set([...known, ...units.map((u) => normaliseName(u.name))]);
+    // A person's unit may be named by a unit's alias, in the directory or in the sheet.
+    const unitNames = new Set([...known, ...units.flatMap((u) => [u.name, ...u.aliases].map(normaliseName))]);
     const usernames = new Set<string>();
     for (let r = header.rowIndex + 1; r < sheets.users.rows.length; r++) {
       const cells = sheets.users.rows[r] ?? [];

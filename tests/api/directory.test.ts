@@ -4,6 +4,7 @@
  * and tokens refused at once, sign-in refused, delegations ended in the workflow, and the work that waited on the
  * person listed for reassignment.
  */
+import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { generateToken, hashToken } from '../../api/auth';
 import { addDaysToDate, dateOf } from '../../domain/calendar';
@@ -301,5 +302,75 @@ describe('directory: deactivation', () => {
     expect(again.body.delegationsEnded).toBe(0);
     expect((await as(stack.app, cast.admin).post(`/api/users/${cast.admin.userId}/deactivate`)).status).toBe(400);
     expect((await as(stack.app, cast.admin).post('/api/users/nope/deactivate')).status).toBe(404);
+  });
+});
+
+describe('directory: spreadsheet import', () => {
+  async function directoryWorkbook(units: (string | null)[][], users: (string | null)[][]): Promise<Buffer> {
+    const wb = new ExcelJS.Workbook();
+    const u = wb.addWorksheet('单位');
+    u.addRow(['单位名称', '上级单位', '层级', '类型', '简称']);
+    for (const row of units) u.addRow(row);
+    const p = wb.addWorksheet('人员');
+    p.addRow(['姓名', '用户名', '角色', '所属单位', '邮箱', '手机']);
+    for (const row of users) p.addRow(row);
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+  const uploadDirectory = (user: { token: string }, file: Buffer) =>
+    request(stack.app)
+      .post('/api/directory/imports')
+      .set('Authorization', `Bearer ${user.token}`)
+      .attach('file', file, '通讯录.xlsx');
+
+  it('When the admin imports units and people, then preview, commit once with initial passwords, and a second commit creates nothing', async () => {
+    const file = await directoryWorkbook(
+      [
+        // The child first: a parent may come later in the sheet.
+        ['省教育厅办公室', '省教育厅', '部门', '办公室', null],
+        ['省教育厅', '江南省卫生健康委员会', '部门', '部门', '省教育厅、教育厅'],
+      ],
+      [
+        ['孙处长', 'sun_head', '负责人', '省教育厅', 'sun@example.org', '13900000000'],
+        ['周干事', 'zhou_staff', '经办人', '教育厅', null, null],
+      ],
+    );
+    expect((await uploadDirectory(cast.office, file)).status).toBe(403);
+    const preview = await uploadDirectory(cast.admin, file);
+    expect(preview.status).toBe(201);
+    expect(preview.body.summary).toEqual({ units: 2, users: 2, errors: 0, warnings: 0 });
+    expect(await stack.db.unit.count({ where: { name: { startsWith: '省教育厅' } } })).toBe(0);
+
+    const commit = await as(stack.app, cast.admin).post(`/api/directory/imports/${preview.body.id}/commit`);
+    expect(commit.status).toBe(200);
+    expect(commit.body.created.units).toBe(2);
+    const passwords = commit.body.created.users as { username: string; initialPassword: string }[];
+    expect(passwords.map((p) => p.username).sort()).toEqual(['sun_head', 'zhou_staff']);
+    const office = await stack.db.unit.findFirstOrThrow({
+      where: { name: '省教育厅办公室' },
+      include: { parent: true },
+    });
+    expect(office.parent?.name).toBe('省教育厅');
+    const zhou = await stack.db.user.findUniqueOrThrow({ where: { username: 'zhou_staff' }, include: { unit: true } });
+    expect(zhou).toMatchObject({ role: 'unit_staff', unit: { name: '省教育厅' } });
+    await signIn('sun_head', passwords.find((p) => p.username === 'sun_head')!.initialPassword);
+
+    const again = await as(stack.app, cast.admin).post(`/api/directory/imports/${preview.body.id}/commit`);
+    expect(again.status).toBe(200);
+    expect(again.body.created).toEqual({ units: 0, users: [] });
+    expect(await stack.db.unit.count({ where: { name: { startsWith: '省教育厅' } } })).toBe(2);
+  });
+
+  it('When a row is wrong, then the preview names the cell and the commit is refused', async () => {
+    const file = await directoryWorkbook(
+      [['南州市人民政府', '北方省', '市', '政府', null]],
+      [['某人', 'bad name', '国王', '不存在的单位', null, null]],
+    );
+    const preview = await uploadDirectory(cast.admin, file);
+    expect(preview.status).toBe(201);
+    expect(preview.body.summary.errors).toBe(4);
+    expect(preview.body.rows.units[0].errors[0].message).toBe('B2：上级单位“北方省”不在通讯录中，也不在本表中');
+    const commit = await as(stack.app, cast.admin).post(`/api/directory/imports/${preview.body.id}/commit`);
+    expect(commit.status).toBe(400);
+    expect(await stack.db.unit.count({ where: { name: '南州市人民政府' } })).toBe(0);
   });
 });
