@@ -93,8 +93,12 @@ async function toError(res: Response): Promise<ApiError> {
   }
   const retry = Number(res.headers.get('Retry-After'));
   const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;
-  let text = say(ERROR_TEXT, code);
-  if (code === 'TOO_MANY_REQUESTS' && retryAfter) text = `${text}（约 ${Math.ceil(retryAfter / 60)} 分钟后）`;
+  // A 429 from sign-in is the lock after failed attempts (minutes); from a write, the rate limit (seconds).
+  const signIn = code === 'TOO_MANY_REQUESTS' && new URL(res.url, 'http://x').pathname.endsWith('/auth/login');
+  let text = say(ERROR_TEXT, signIn ? 'TOO_MANY_SIGN_INS' : code);
+  if (code === 'TOO_MANY_REQUESTS' && retryAfter) {
+    text = `${text}（约 ${retryAfter >= 60 ? `${Math.ceil(retryAfter / 60)} 分钟` : `${retryAfter} 秒`}后）`;
+  }
   // The Chinese text already says it; repeating an identical server message adds nothing.
   return new ApiError(res.status, code, text, detail && detail !== text ? detail : undefined, retryAfter);
 }

@@ -185,7 +185,9 @@ export const ERROR_TEXT: Record<string, string> = {
   CONFLICT: '当前状态不允许此操作，请刷新后查看最新情况',
   PAYLOAD_TOO_LARGE: '文件或内容过大',
   UNSUPPORTED_MEDIA_TYPE: '不支持的文件类型（允许 PDF、图片、Word、Excel、OFD、zip）',
-  TOO_MANY_REQUESTS: '登录失败次数过多，请稍后再试',
+  TOO_MANY_REQUESTS: '操作过于频繁，请稍后再试',
+  /** A 429 from sign-in: the account or address is locked for a while after failed attempts. */
+  TOO_MANY_SIGN_INS: '登录失败次数过多，请稍后再试',
   UNAVAILABLE: '服务繁忙，请稍后再试',
   UNPROCESSABLE: '同一幂等键已用于不同的请求内容，未作任何修改',
   INTERNAL: '服务器出错，请稍后再试',
