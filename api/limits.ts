@@ -245,4 +245,12 @@ export function heavyReadLimiter(limits: Pick<TApiLimits, 'maxConcurrentReads' |
 }
 
 /** The routes whose reads scan or aggregate many rows. */
-export const HEAVY_READ_PATHS = ['/api/tasks', '/api/tasks/:id', '/api/campaigns/:id/stats', '/api/inbox'];
+export const HEAVY_READ_PATHS = [
+  '/api/tasks',
+  '/api/tasks/:id',
+  '/api/campaigns/:id/stats',
+  '/api/inbox',
+  // A whole campaign's ledger (seconds at 10⁴ tasks) and a notice's document read every task of the campaign.
+  '/api/campaigns/:id/ledger.xlsx',
+  '/api/notices/:id/document.docx',
+];
