@@ -62,6 +62,7 @@ export async function parseTaskSheet(
     defaultLeadUnitId: options.defaultLeadUnitId ?? null,
     defaultLeaderId: options.defaultLeaderId ?? null,
     maxRows: options.maxRows ?? IMPORT_MAX_ROWS,
+    ...(options.feedbackDate ? { feedbackDate: options.feedbackDate } : {}),
   });
   if (!result.ok) throw bad(result.message);
   return { sheetName: sheet.name, summary: result.summary, rows: result.rows };
@@ -172,6 +173,7 @@ export async function createTaskImport(
     immediateDays: policy.immediateDays,
     defaultLeadUnitId: fields.defaultLeadUnitId ?? null,
     defaultLeaderId: fields.defaultLeaderId ?? (await campaignDefaultLeaderId(db, campaign.inspectedUnitId)),
+    feedbackDate: campaign.feedbackDate,
   });
   const row = await db.import.create({
     data: {

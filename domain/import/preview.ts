@@ -2,7 +2,7 @@
  * The whole preview of a task list, pure: header → rows → units, leader, deadline, each problem named by its cell.
  * The API reads the file and the directory, calls `previewTaskRows`, stores the answer, and writes it only on commit.
  */
-import { parseDeadlineText, type TDeadline } from '../deadline';
+import { outsideLifecycleWindow, parseDeadlineText, type TDeadline } from '../deadline';
 import { findHeader, HEADER_SYNONYMS } from './header';
 import { structureRows, type TSheetRow } from './rows';
 import { normaliseName, type TCellIssue, type TDirectorySnapshot, type TDirectoryUser, type TGrid } from './types';
@@ -17,6 +17,8 @@ export interface TPreviewOptions {
   defaultLeaderId: string | null;
   /** Most rows a list may have. */
   maxRows: number;
+  /** The campaign's feedback date: deadlines must lie in the lifecycle window it sets (as creation by hand has it). */
+  feedbackDate?: string;
 }
 
 export interface TPreviewRow {
@@ -158,8 +160,16 @@ function previewRow(
     });
     if (parsed.ok) {
       deadline = parsed.value;
-      if (deadline.kind !== 'long_term' && (deadline.date < '2000-01-01' || deadline.date > '2199-12-31')) {
-        error('deadline', `整改时限“${r.deadlineText}”不在 2000—2199 年之间`);
+      const outside =
+        deadline.kind === 'long_term'
+          ? null
+          : deadline.date < '2000-01-01' || deadline.date > '2199-12-31'
+            ? `整改时限“${r.deadlineText}”不在 2000—2199 年之间`
+            : options.feedbackDate
+              ? outsideLifecycleWindow(deadline.date, { today: options.assignedOn, feedbackDate: options.feedbackDate })
+              : null;
+      if (outside) {
+        error('deadline', outside);
         deadline = null;
       }
     } else

@@ -85,7 +85,7 @@ async function futureList(n: number): Promise<Buffer> {
       `措施${i}`,
       '省药监局',
       '各市人民政府',
-      '2099年12月31日前完成',
+      '2035年12月31日前完成',
     ]);
   }
   return Buffer.from(await wb.xlsx.writeBuffer());
@@ -397,7 +397,7 @@ describe('imports: bad files', () => {
     const campaignId = await openCampaign(stack.app, cast.office, provinceId, { name: '跳过错误行' });
     const file = await workbook((s) => {
       s.addRow(['序号', '问题类别', '具体问题', '整改措施', '牵头领导', '责任单位', '配合单位', '整改时限', '责任人']);
-      s.addRow([1, '作风', '会议过多', '精简会议', '李主任', '省药监局', '省医保局', '2099年6月30日前完成', '刘处长']);
+      s.addRow([1, '作风', '会议过多', '精简会议', '李主任', '省药监局', '省医保局', '2035年6月30日前完成', '刘处长']);
       s.addRow([2, '作风', '会议过多', '压缩文件', '李主任', '省教育厅', '', '长期坚持', '']);
     });
     const res = await upload(cast.office, campaignId, file, '台账.xlsx');
@@ -419,8 +419,8 @@ describe('imports: bad files', () => {
       leaderId: cast.leader.userId,
       leaderText: '李主任',
       responsiblePersonText: '刘处长',
-      deadlineText: '2099年6月30日前完成',
-      deadlineDate: '2099-06-30',
+      deadlineText: '2035年6月30日前完成',
+      deadlineDate: '2035-06-30',
     });
     expect(tasks[0].participants).toHaveLength(1);
   }, 180_000);

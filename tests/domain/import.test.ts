@@ -367,6 +367,25 @@ describe('layouts', () => {
     expect(result.summary).toEqual({ categories: 1, problems: 2, tasks: 3, errors: 4, warnings: 0 });
   });
 
+  it("When a deadline lies outside the campaign's window, then its cell carries the error creation by hand gives", () => {
+    const g = grid([
+      ['具体问题', '整改措施', '责任单位', '整改时限'],
+      ['问题', '措施一', '省卫健委', '2062年6月30日前完成'],
+      ['问题', '措施二', '省卫健委', '2018年6月30日前完成'],
+      ['问题', '措施三', '省卫健委', '2021年6月30日前完成'],
+    ]);
+    const result = previewTaskRows(g, directory, { ...OPTIONS, feedbackDate: '2020-06-30' });
+    if (!result.ok) throw new Error(result.message);
+    expect(result.rows[0].errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^D2：日期 2062-06-30 晚于今后十年/),
+    ]);
+    expect(result.rows[1].errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^D3：日期 2018-06-30 早于反馈日期前一年/),
+    ]);
+    expect(result.rows[2].errors).toEqual([]);
+    expect(result.rows[0].deadline).toBeNull();
+  });
+
   it('When the leader is unknown or inactive and a default exists, then the default leads with a warning', () => {
     const g = grid([
       ['具体问题', '整改措施', '牵头领导', '责任单位', '整改时限'],
