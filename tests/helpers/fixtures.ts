@@ -75,7 +75,10 @@ export async function createTaskRow(
   org: TOrg,
   opts: { deadline: TDeadline; assignedAt: string; policy?: Partial<TCampaignPolicy>; leadUnitId?: string },
 ): Promise<TTaskLifecycleInput> {
-  const policy = ZCampaignPolicy.parse(opts.policy ?? {});
+  // Due days as the plain rule gives them unless a test asks for the working-day rule: these tests compute due
+  // instants with `nextReportDue` alone, which would be off whenever a 25th falls on a day off (the product's default
+  // moves it; tests/workflows/reminders*.test.ts cover that).
+  const policy = ZCampaignPolicy.parse({ dueDayRule: 'as_is', ...opts.policy });
   const campaign = await db.campaign.create({
     data: {
       name: '巡视整改',

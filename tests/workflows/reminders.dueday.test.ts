@@ -61,7 +61,7 @@ it('When the report for October 2026 is due on Sunday the 25th, then it is overd
   const input = await createTaskRow(stack.db, org, {
     deadline: { kind: 'date', date: '2026-12-31' },
     assignedAt: now,
-    policy: { reportDueDay: 25 },
+    policy: { reportDueDay: 25, dueDayRule: 'next_workday' },
   });
   const handle = await stack.testEnv.client.workflow.start(taskLifecycle, {
     taskQueue: stack.taskQueue,
@@ -114,7 +114,7 @@ it('When an admin marks 2027-10-01 a holiday after the task planned its October 
   const input = await createTaskRow(stack.db, org, {
     deadline: { kind: 'date', date: '2027-12-31' },
     assignedAt: await stack.now(),
-    policy: { reportDueDay: 1 },
+    policy: { reportDueDay: 1, dueDayRule: 'next_workday' },
   });
   const handle = await stack.testEnv.client.workflow.start(taskLifecycle, {
     taskQueue: stack.taskQueue,
