@@ -182,7 +182,11 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     names,
     allowedActions: viewer
       ? [
-          ...(await withDeputyCandidates(db, viewer, allowedActions(state, viewer, { now: now.toISOString(), policy }))),
+          ...(await withDeputyCandidates(
+            db,
+            viewer,
+            allowedActions(state, viewer, { now: now.toISOString(), policy }),
+          )),
           // 签收, 反馈 and issuing a step by hand, by the rules the supervision routes refuse with.
           ...supervisionActions(state, row.supervisionNotices, viewer, { now: now.toISOString(), policy }),
         ]
