@@ -185,7 +185,9 @@ describe('long-term tasks and look-back', () => {
     for (let i = 1; i < periods.length; i++) expect(periods[i]).toBe(addMonthsToPeriod(periods[i - 1]!, 6));
     expect(await stack.db.supervisionNotice.count({ where: { taskId: input.taskId } })).toBe(0);
 
-    state = await withState(handle).executeUpdate(endLongTermUpdate, { args: [{ actor: org.office, reason: '机制已建立' }] });
+    state = await withState(handle).executeUpdate(endLongTermUpdate, {
+      args: [{ actor: org.office, reason: '机制已建立' }],
+    });
     expect(state.status).toBe('CLOSED');
     expect(await stack.db.report.count({ where: { taskId: input.taskId, status: 'accepted' } })).toBe(4);
     await recordHistories(stack.testEnv.client, handle.workflowId, 'long-term-half-yearly');
