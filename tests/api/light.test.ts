@@ -31,10 +31,10 @@ beforeAll(async () => {
   const today = dateOf(new Date().toISOString());
   const plan: [TrafficLight, string, string][] = [
     ['green', cast.medicalStaff.unitId, '2035-12-31'],
-    ['green', cast.medicalStaff.unitId, '2098-06-30'],
-    ['green', cast.financeStaff.unitId, '2097-06-30'],
-    ['green', cast.financeStaff.unitId, '2096-06-30'],
-    ['green', cast.financeStaff.unitId, '2095-06-30'],
+    ['green', cast.medicalStaff.unitId, '2034-06-30'],
+    ['green', cast.financeStaff.unitId, '2033-06-30'],
+    ['green', cast.financeStaff.unitId, '2032-06-30'],
+    ['green', cast.financeStaff.unitId, '2031-06-30'],
     // Within the default 14-day warning window.
     ['yellow', cast.medicalStaff.unitId, addDaysToDate(today, 5)],
     ['yellow', cast.financeStaff.unitId, addDaysToDate(today, 9)],

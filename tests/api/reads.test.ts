@@ -33,7 +33,7 @@ beforeAll(async () => {
       taskBody(cast.financeStaff.unitId, cast.leader.userId, {
         problem: { category: '作风建设', title: '财务报销审核流于形式' },
         measure: '修订报销审核细则',
-        deadline: '2098年6月30日前完成',
+        deadline: '2034年6月30日前完成',
       }),
     ],
   });
@@ -169,8 +169,8 @@ describe('the task list', () => {
       leadUnitName: '财务处',
       leaderName: '李主任（牵头领导）',
       campaignName: '省委第一巡视组反馈意见整改',
-      deadlineText: '2098年6月30日前完成',
-      deadline: { kind: 'date', date: '2098-06-30' },
+      deadlineText: '2034年6月30日前完成',
+      deadline: { kind: 'date', date: '2034-06-30' },
     });
     const byMeasure = await list(cast.office, `q=${encodeURIComponent('月度通报')}`);
     expect(byMeasure.items.map((t) => t.id)).toEqual([taskId]);

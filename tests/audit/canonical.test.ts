@@ -36,7 +36,10 @@ const content: TAuditContent = {
   at: '2026-12-01T08:30:00.123Z',
   chainSeq: 3,
 };
-const links = { prevHash: 'a'.repeat(64), taskPrevHash: null };
+const links: { prevHash: string | null; taskPrevHash: string | null } = {
+  prevHash: 'a'.repeat(64),
+  taskPrevHash: null,
+};
 
 describe('canonical audit text', () => {
   it('does not depend on key order, and survives a JSON round trip (what the database gives back)', () => {
