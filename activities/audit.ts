@@ -9,7 +9,7 @@
  * The table itself is append-only by trigger (migration `audit_append_only`).
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/client';
+import type { Db, Prisma } from '../db/client';
 import {
   AUDIT_SEAL_ACTION,
   auditHash,
@@ -113,6 +113,78 @@ export async function appendAudit(tx: TAuditTx, record: TAuditRecord): Promise<T
     });
   }
   return { id: content.id, chainSeq: content.chainSeq, hash };
+}
+
+/**
+ * Appends several records in order, as `appendAudit` would one by one, with a bounded number of statements: one lock
+ * of the global head, one read of the task heads, one insert of every record, one insert of the new task heads, and
+ * one update per task head that existed. For bulk writers (an import of 10,000 rows spent most of its time in five
+ * statements per record under the lock).
+ */
+export async function appendAudits(tx: TAuditTx, records: TAuditRecord[]): Promise<TAppendedAudit[]> {
+  if (records.length === 0) return [];
+  for (const r of records) {
+    if (Number.isNaN(r.at.getTime())) throw new Error(`audit record ${r.idempotencyKey}: invalid instant`);
+  }
+  const global = await lockGlobalHead(tx);
+  const taskIds = [...new Set(records.map((r) => r.taskId).filter((id): id is string => !!id))];
+  const existing = new Map<string, string>();
+  // SQLite binds at most 32,766 parameters a statement; chunks of 500 stay far below it on every provider.
+  for (let i = 0; i < taskIds.length; i += 500) {
+    const heads = await tx.auditChainHead.findMany({
+      where: { key: { in: taskIds.slice(i, i + 500).map(taskHeadKey) } },
+      select: { key: true, hash: true },
+    });
+    for (const h of heads) existing.set(h.key, h.hash);
+  }
+  const taskHeads = new Map(existing);
+  const rows: Prisma.AuditEventCreateManyInput[] = [];
+  const appended: TAppendedAudit[] = [];
+  const lastOfTask = new Map<string, { seq: number; hash: string }>();
+  let prev = global;
+  for (const record of records) {
+    const taskId = record.taskId ?? null;
+    const detail = normaliseDetail(record.detail);
+    const content = {
+      id: randomUUID(),
+      idempotencyKey: record.idempotencyKey,
+      taskId,
+      campaignId: record.campaignId ?? null,
+      actorId: record.actorId ?? null,
+      actorRole: record.actorRole ?? null,
+      onBehalfOfId: record.onBehalfOfId ?? null,
+      action: record.action,
+      fromStatus: record.fromStatus ?? null,
+      toStatus: record.toStatus ?? null,
+      detail,
+      at: record.at.toISOString(),
+      chainSeq: prev.seq + 1,
+    };
+    const links = { prevHash: prev.hash, taskPrevHash: taskId ? (taskHeads.get(taskHeadKey(taskId)) ?? null) : null };
+    const hash = auditHash(content, links);
+    rows.push({ ...content, detail: detail === null ? undefined : (detail as object), at: record.at, hash, ...links });
+    appended.push({ id: content.id, chainSeq: content.chainSeq, hash });
+    prev = { seq: content.chainSeq, hash };
+    if (taskId) {
+      taskHeads.set(taskHeadKey(taskId), hash);
+      lastOfTask.set(taskHeadKey(taskId), prev);
+    }
+  }
+  for (let i = 0; i < rows.length; i += 500) await tx.auditEvent.createMany({ data: rows.slice(i, i + 500) });
+  const updatedAt = new Date();
+  await tx.auditChainHead.update({ where: { key: GLOBAL_HEAD }, data: { seq: prev.seq, hash: prev.hash, updatedAt } });
+  const fresh = [...lastOfTask].filter(([key]) => !existing.has(key));
+  for (let i = 0; i < fresh.length; i += 500) {
+    await tx.auditChainHead.createMany({
+      data: fresh.slice(i, i + 500).map(([key, head]) => ({ key, seq: head.seq, hash: head.hash, updatedAt })),
+    });
+  }
+  for (const [key, head] of lastOfTask) {
+    if (existing.has(key)) {
+      await tx.auditChainHead.update({ where: { key }, data: { seq: head.seq, hash: head.hash, updatedAt } });
+    }
+  }
+  return appended;
 }
 
 /**

@@ -11,7 +11,7 @@
  * the reconciler (api/tasks/reconcile.ts) after 30 s, like any creation a crash interrupted.
  */
 import { createHash } from 'node:crypto';
-import { appendAudit } from '../../activities/audit';
+import { appendAudit, appendAudits } from '../../activities/audit';
 import type { Prisma } from '../../db/client';
 import { findOfficeUnitId } from '../../activities/childTasks';
 import { dateOf } from '../../domain/calendar';
@@ -325,10 +325,10 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
         at: new Date(ctx.assignedAt),
       });
     }
-    // Tasks and participants in two statements per chunk; the audit records one by one, as the chain requires.
+    // Tasks, participants and their audit records (chained in order) in a few statements per chunk.
     await tx.task.createMany({ data: tasks });
     if (participants.length > 0) await tx.taskParticipant.createMany({ data: participants });
-    for (const audit of audits) await appendAudit(tx, audit);
+    await appendAudits(tx, audits);
   }, CHUNK_TRANSACTION);
   for (const [k, v] of created) problems.set(k, v);
 }
