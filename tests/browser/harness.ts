@@ -419,6 +419,14 @@ export async function pickOption(page: Page, scope: Page | Locator, label: strin
   if ((await box.getAttribute('readonly')) === null) await box.pressSequentially(option);
   const dropdown = page.locator('.ant-select-dropdown:visible');
   await dropdown.getByTitle(option, { exact: true }).first().click();
-  // A single select closes on the choice; a multiple one stays open (the journey closes it by moving on).
-  await dropdown.waitFor({ state: 'hidden', timeout: 1000 }).catch(() => undefined);
+  // A single select closes on the choice, with an animation that a loaded machine stretches: wait until its list is
+  // gone, or it takes the next field's click (a CI run lost one so). A multiple one stays open (the journey closes it
+  // by moving on).
+  const multiple = (await box.locator('xpath=ancestor::*[contains(@class, "ant-select-multiple")]').count()) > 0;
+  if (multiple) return;
+  const chosen = page.locator('.ant-select-dropdown:visible').getByTitle(option, { exact: true });
+  for (let waited = 0; (await chosen.count()) > 0; waited += 100) {
+    if (waited > 10_000) throw new Error(`the list of "${label}" stayed open after choosing "${option}"`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
