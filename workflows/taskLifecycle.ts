@@ -210,8 +210,6 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     now: now(),
     policy: input.policy,
     ...(Object.keys(legacy).length > 0 ? { legacy } : {}),
-    // On the calendar's runs, due days are the moved ones in decisions too (a report on the moved day is on time).
-    ...(onCalendar && calendar ? { workdays: calendar } : {}),
   });
 
   /**

@@ -19,7 +19,7 @@ import {
 import { deadlineDate, isLongTermKind, withDeadlineDate } from '../deadline';
 import type { TRole } from '../policy';
 import { type Result, invalidTransition, notAuthorized, notFound, ok, validationError } from '../result';
-import { deadlineInstant, lookBackAt, reportDueDate } from './schedule';
+import { deadlineInstant, lookBackAt } from './schedule';
 import { authorityFor, currentSigner, hasReportIn, matchesLevel } from './signOff';
 import {
   type Actor,
@@ -208,7 +208,7 @@ function decideSubmitReport(
   const existing = state.reports.find((r) => r.round === state.round && r.period === c.period);
   if (existing?.status === 'submitted') return invalidTransition(`the report for ${c.period} is awaiting review`);
   if (existing?.status === 'accepted') return invalidTransition(`the report for ${c.period} was already accepted`);
-  const dueAt = reportDueInstant(c.period, ctx);
+  const dueAt = dueInstant(c.period, ctx.policy.reportDueDay);
   return ok([
     {
       ...base(state, c.actor, ctx),
@@ -525,17 +525,6 @@ function decideRevokeDelegation(
   ]);
 }
 
-/**
- * The end of the day a period's report is due: moved by the policy's `dueDayRule` when the workflow decides with the
- * working-day table it read (a report due on Sunday the 25th is on time on Monday the 26th); the plain due day on runs
- * from before the calendar, which decide without a table.
- */
-function reportDueInstant(period: string, ctx: DecideContext): string {
-  return ctx.workdays
-    ? endOfDayInstant(reportDueDate(period, ctx.policy, ctx.workdays))
-    : dueInstant(period, ctx.policy.reportDueDay);
-}
-
 function decideReportOverdue(
   state: TaskState,
   c: Extract<TaskCommand, { type: 'reportOverdue' }>,
@@ -545,7 +534,7 @@ function decideReportOverdue(
   const refused = requireSystem(actor, 'an overdue report') ?? requireStatus(state, REPORTING, 'mark a report overdue');
   if (refused) return refused;
   if (!isValidPeriod(c.period)) return validationError(`period must be YYYY-MM, got "${c.period}"`);
-  const dueAt = reportDueInstant(c.period, ctx);
+  const dueAt = dueInstant(c.period, ctx.policy.reportDueDay);
   if (compareInstants(ctx.now, dueAt) < 0)
     return invalidTransition(`the report for ${c.period} is not due until ${dueAt}`);
   if (hasReportIn(state, c.period)) return invalidTransition(`the report for ${c.period} is in`);

@@ -5,7 +5,6 @@
  */
 import type { TDeadline } from '../deadline';
 import type { TCampaignPolicy, TEscalationStepName, TRole, TSignOffLevel, TSignOffScope } from '../policy';
-import type { TWorkdayTable } from '../workdays';
 
 export type TaskStatus =
   'ASSIGNED' | 'IN_PROGRESS' | 'OVERDUE' | 'CLOSURE_REQUESTED' | 'CLOSED' | 'LONG_TERM' | 'VERIFIED';
@@ -365,11 +364,6 @@ export interface DecideContext {
   /** The decision's instant (ISO); the domain never reads a clock. */
   now: string;
   policy: TCampaignPolicy;
-  /**
-   * The working-day table the workflow read (recorded in its history), for due days moved off days off. Absent on
-   * runs from before the calendar and in the API's probes: the plain due day applies.
-   */
-  workdays?: TWorkdayTable;
   /**
    * Rules added while tasks were already running, switched off for a run that started before them (the workflow
    * decides with its patches; see workflows/taskLifecycle.ts). Absent: every rule applies.
