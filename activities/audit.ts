@@ -71,48 +71,8 @@ async function lockGlobalHead(tx: TAuditTx): Promise<{ seq: number; hash: string
 
 /** Appends one audit record to both chains, in the caller's transaction. */
 export async function appendAudit(tx: TAuditTx, record: TAuditRecord): Promise<TAppendedAudit> {
-  if (Number.isNaN(record.at.getTime())) throw new Error(`audit record ${record.idempotencyKey}: invalid instant`);
-  const global = await lockGlobalHead(tx);
-  const taskId = record.taskId ?? null;
-  // The global lock serialises every append, so the task's head needs no lock of its own.
-  const taskHead = taskId ? await tx.auditChainHead.findUnique({ where: { key: taskHeadKey(taskId) } }) : null;
-  const detail = normaliseDetail(record.detail);
-  const content = {
-    id: randomUUID(),
-    idempotencyKey: record.idempotencyKey,
-    taskId,
-    campaignId: record.campaignId ?? null,
-    actorId: record.actorId ?? null,
-    actorRole: record.actorRole ?? null,
-    onBehalfOfId: record.onBehalfOfId ?? null,
-    action: record.action,
-    fromStatus: record.fromStatus ?? null,
-    toStatus: record.toStatus ?? null,
-    detail,
-    at: record.at.toISOString(),
-    chainSeq: global.seq + 1,
-  };
-  const links = { prevHash: global.hash, taskPrevHash: taskHead?.hash ?? null };
-  const hash = auditHash(content, links);
-  await tx.auditEvent.create({
-    data: {
-      ...content,
-      detail: detail === null ? undefined : (detail as object),
-      at: record.at,
-      hash,
-      ...links,
-    },
-  });
-  const updatedAt = new Date();
-  await tx.auditChainHead.update({ where: { key: GLOBAL_HEAD }, data: { seq: content.chainSeq, hash, updatedAt } });
-  if (taskId) {
-    await tx.auditChainHead.upsert({
-      where: { key: taskHeadKey(taskId) },
-      create: { key: taskHeadKey(taskId), seq: content.chainSeq, hash, updatedAt },
-      update: { seq: content.chainSeq, hash, updatedAt },
-    });
-  }
-  return { id: content.id, chainSeq: content.chainSeq, hash };
+  const [appended] = await appendAudits(tx, [record]);
+  return appended!;
 }
 
 /**

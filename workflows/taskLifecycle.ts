@@ -27,8 +27,6 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities';
-import type { TCampaignPolicy } from '../domain/policy';
-import type { TDeadline } from '../domain/deadline';
 import { addDaysToDate, dateOf, dueInstant } from '../domain/calendar';
 import { deadlineDate } from '../domain/deadline';
 import { computeTrafficLight, nextLightChange } from '../domain/trafficLight';
@@ -50,7 +48,6 @@ import {
   type TaskCommand,
   type TaskEvent,
   type TaskState,
-  type SignOffLevelSpec,
 } from '../domain/task';
 import {
   acknowledgeUpdate,
@@ -77,6 +74,34 @@ import {
   type TSplitTaskArgs,
 } from './messages';
 import { taskWorkflowId } from './shared';
+import {
+  ASSIGN_BEFORE_HANDLERS_PATCH,
+  ESCALATION_STEP_REACHED_PATCH,
+  FIRST_SIGNER_NOT_APPLICANT_PATCH,
+  FOUR_EYES_PATCH,
+  LOCAL_PROJECTION_PATCH,
+  STORED_LIGHT_PATCH,
+  WORKDAY_CALENDAR_PATCH,
+  laterOf,
+  ruleErrorMessage,
+  stateInput,
+  type TCarriedState,
+  type TimedStep,
+  type TTaskLifecycleInput,
+} from './lifecycleInput';
+
+export {
+  ASSIGN_BEFORE_HANDLERS_PATCH,
+  ESCALATION_STEP_REACHED_PATCH,
+  FIRST_SIGNER_NOT_APPLICANT_PATCH,
+  FOUR_EYES_PATCH,
+  LOCAL_PROJECTION_PATCH,
+  STORED_LIGHT_PATCH,
+  WORKDAY_CALENDAR_PATCH,
+  type TCarriedState,
+  type TTaskLifecycleInput,
+};
+
 import { isForgedPayload } from '../codec/forged';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -110,57 +135,10 @@ const { createChildTasks } = proxyActivities<Activities>({
   },
 });
 
-export interface TTaskLifecycleInput {
-  taskId: string;
-  campaignId: string;
-  title: string;
-  leadUnitId: string;
-  leaderId: string;
-  /** The rectification office that reviews this task's reports (the campaign's, or a city's for a child task). */
-  officeUnitId: string;
-  parentTaskId?: string;
-  /** The higher level's office, for a child task (its close-out is signed there last). */
-  parentOfficeUnitId?: string;
-  deadline: TDeadline;
-  policy: TCampaignPolicy;
-  signOffChain: SignOffLevelSpec[];
-  /** When the task was assigned (ISO instant). */
-  assignedAt: string;
-  /** Present on a continued run: what the previous run carried over. */
-  carried?: TCarriedState;
-}
-
-export interface TCarriedState {
-  state: TaskState;
-  /** Sequence number of the next event: projection idempotency keys are `<workflowId>:<seq>`, stable across runs. */
-  seq: number;
-  /** Timer-driven steps already taken (reminders, overdue notices, escalation steps), so no run repeats one. */
-  done: string[];
-  runs: number;
-}
-
 /** A run continues-as-new after this long in workflow time, so that a multi-year task keeps small histories. */
 const RUN_LENGTH_MS = 365 * 24 * 3600 * 1000;
 /** Also continue early when the history grows past this, well under the 2,000 events per run the product allows. */
 const MAX_HISTORY_EVENTS = 1500;
-
-/** Patch IDs: each gates a behaviour change so that tasks already running replay as they were recorded. */
-export const ASSIGN_BEFORE_HANDLERS_PATCH = 'assign-before-handlers';
-export const LOCAL_PROJECTION_PATCH = 'local-projection';
-export const FIRST_SIGNER_NOT_APPLICANT_PATCH = 'first-signer-not-applicant';
-/** No person signs two levels of one close-out or decides two steps of one extension; deputies hold the same role. */
-export const FOUR_EYES_PATCH = 'four-eyes';
-/** The timer loop also wakes when the traffic light may change with no event, and projects the light then. */
-export const STORED_LIGHT_PATCH = 'stored-light';
-/**
- * Dates on China's working-day calendar (read by the `workdayTable` local activity, so recorded in the history): a
- * report due on a rest day moves by the policy's `dueDayRule`; the 绿/黄/红 warning letters go out 20, 10 and 3
- * working days before the deadline; a signer is reminded after `signOffDaysPerLevel` working days; a lifecycle date
- * in a year without official data tells the office once.
- */
-export const WORKDAY_CALENDAR_PATCH = 'workday-calendar';
-/** A deadline long past when the task starts escalates once, at the step reached; earlier steps are skipped. */
-export const ESCALATION_STEP_REACHED_PATCH = 'escalation-step-reached';
 
 /**
  * How long the workflow plans with the calendar it last read before reading it again (at its next wake-up, and
@@ -819,37 +797,4 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     projection = run.catch(() => undefined);
     return run;
   }
-}
-
-function laterOf(a: string, b: string): string {
-  return Date.parse(a) >= Date.parse(b) ? a : b;
-}
-
-/** A rule error's message for people, without a stack; bounded, since it is stored and shown. */
-function ruleErrorMessage(err: unknown): string {
-  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return message.slice(0, 500);
-}
-
-interface TimedStep {
-  key: string;
-  at: string;
-  /** Not recorded in `done` (carried across runs): the light's wake-ups never repeat an instant. */
-  transient?: boolean;
-  run: () => Promise<void>;
-}
-
-function stateInput(input: TTaskLifecycleInput) {
-  return {
-    taskId: input.taskId,
-    campaignId: input.campaignId,
-    leadUnitId: input.leadUnitId,
-    leaderId: input.leaderId,
-    officeUnitId: input.officeUnitId,
-    parentTaskId: input.parentTaskId,
-    parentOfficeUnitId: input.parentOfficeUnitId,
-    deadline: input.deadline,
-    signOffChain: input.signOffChain,
-    assignedAt: input.assignedAt,
-  };
 }
