@@ -424,9 +424,19 @@ export async function pickOption(page: Page, scope: Page | Locator, label: strin
   // by moving on).
   const multiple = (await box.locator('xpath=ancestor::*[contains(@class, "ant-select-multiple")]').count()) > 0;
   if (multiple) return;
+  // Under load the click can also land while the list is still opening and be lost: then the choice is made again;
+  // a list that stays open although the box shows the choice is closed with Escape, as a person would.
   const chosen = page.locator('.ant-select-dropdown:visible').getByTitle(option, { exact: true });
+  const shown = box.locator(`xpath=ancestor::*[contains(concat(" ", @class, " "), " ant-select ")][1]`);
   for (let waited = 0; (await chosen.count()) > 0; waited += 100) {
-    if (waited > 10_000) throw new Error(`the list of "${label}" stayed open after choosing "${option}"`);
+    if (waited > 0 && waited % 2_000 === 0) {
+      const text = await shown.locator('.ant-select-content').first().textContent().catch(() => null);
+      if (text === option) await box.press('Escape');
+      else await chosen.first().click({ timeout: 2_000 }).catch(() => undefined);
+    }
+    if (waited > 12_000) throw new Error(`the list of "${label}" stayed open after choosing "${option}"`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const text = await shown.locator('.ant-select-content').first().textContent();
+  if (text !== option) throw new Error(`"${label}" shows "${text ?? ''}" after choosing "${option}"`);
 }
