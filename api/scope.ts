@@ -13,23 +13,53 @@ import { dateOf } from '../domain/calendar';
 import type { TApiActor } from './auth';
 import { AppError } from './errors';
 
-export type TScope = { all: true } | { all: false; unitIds: string[]; leaderId?: string };
+/**
+ * `all`: every task. Otherwise the tasks led by one of `unitIds`, those `leaderId` leads, and those one of `unitIds`
+ * takes part in although another unit leads them: `crossTaskIds` lists the latter when there are few (the usual case),
+ * so the scope is an indexed `IN` on the task's own columns; `undefined` means too many to list, and the scope then
+ * asks the participants table row by row (correct, but a scan at 10⁵ tasks).
+ */
+export type TScope = { all: true } | { all: false; unitIds: string[]; leaderId?: string; crossTaskIds?: string[] };
+
+/** Beyond this many cross-unit participations a scope keeps the participants subquery instead of an id list. */
+export const CROSS_TASK_IDS_MAX = 2_000;
 
 export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
   switch (actor.role) {
     case 'admin':
       return { all: true };
     case 'supervisor':
-      return { all: false, unitIds: await jurisdictionOf(db, actor.unitId) };
+      return unitScope(db, await jurisdictionUnits(db, actor.unitId));
     case 'office': {
       const office = await db.unit.findUnique({ where: { id: actor.unitId } });
-      return { all: false, unitIds: await subtree(db, office?.parentId ?? actor.unitId) };
+      return unitScope(db, await subtreesOf(db, [office?.parentId ?? actor.unitId]));
     }
     case 'leader':
-      return { all: false, unitIds: await subtree(db, actor.unitId), leaderId: actor.userId };
+      return unitScope(db, await subtreesOf(db, [actor.unitId]), actor.userId);
     default:
-      return { all: false, unitIds: [actor.unitId] };
+      return unitScope(db, { ids: [actor.unitId], everyUnit: false });
   }
+}
+
+/**
+ * The scope of a set of units. Units that are the whole directory see every task (each task is led by a unit of the
+ * directory), which spares the province's office and leaders a predicate over 10⁵ rows.
+ */
+async function unitScope(
+  db: Db,
+  units: { ids: string[]; everyUnit: boolean },
+  leaderId?: string,
+): Promise<TScope> {
+  if (units.everyUnit) return { all: true };
+  const base = { all: false as const, unitIds: units.ids, ...(leaderId ? { leaderId } : {}) };
+  if (units.ids.length === 0) return { ...base, crossTaskIds: [] };
+  const cross = await db.taskParticipant.findMany({
+    where: { unitId: { in: units.ids }, task: { leadUnitId: { notIn: units.ids } } },
+    select: { taskId: true },
+    take: CROSS_TASK_IDS_MAX + 1,
+  });
+  if (cross.length > CROSS_TASK_IDS_MAX) return base;
+  return { ...base, crossTaskIds: [...new Set(cross.map((c) => c.taskId))] };
 }
 
 /**
@@ -37,18 +67,27 @@ export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
  * discipline unit without rows supervises nothing (its supervisors see no task), never everything.
  */
 export async function jurisdictionOf(db: Db, disciplineUnitId: string): Promise<string[]> {
+  return (await jurisdictionUnits(db, disciplineUnitId)).ids;
+}
+
+async function jurisdictionUnits(db: Db, disciplineUnitId: string): Promise<{ ids: string[]; everyUnit: boolean }> {
   const rows = await db.supervisedUnit.findMany({ where: { disciplineUnitId }, select: { unitId: true } });
   const listed = rows.map((r) => r.unitId);
-  return listed.length === 0 ? [] : subtrees(db, listed);
+  return listed.length === 0 ? { ids: [], everyUnit: false } : subtreesOf(db, listed);
 }
 
 /** A unit and all its descendants. Organisations have tens to hundreds of units: one query, walked in memory. */
 export async function subtree(db: Db, rootId: string): Promise<string[]> {
-  return subtrees(db, [rootId]);
+  return (await subtreesOf(db, [rootId])).ids;
 }
 
 /** Several units and all their descendants, each once. */
 export async function subtrees(db: Db, rootIds: string[]): Promise<string[]> {
+  return (await subtreesOf(db, rootIds)).ids;
+}
+
+/** Several units and all their descendants, each once, and whether they are every unit of the directory. */
+async function subtreesOf(db: Db, rootIds: string[]): Promise<{ ids: string[]; everyUnit: boolean }> {
   const units = await db.unit.findMany({ select: { id: true, parentId: true } });
   const children = new Map<string, string[]>();
   for (const u of units) {
@@ -67,7 +106,8 @@ export async function subtrees(db: Db, rootIds: string[]): Promise<string[]> {
     out.push(id);
     queue.push(...(children.get(id) ?? []));
   }
-  return out;
+  const known = new Set(units.map((u) => u.id));
+  return { ids: out, everyUnit: units.length > 0 && out.filter((id) => known.has(id)).length === units.length };
 }
 
 /** A Prisma `where` for the tasks in scope. */
@@ -76,7 +116,9 @@ export function taskScopeWhere(scope: TScope) {
   return {
     OR: [
       { leadUnitId: { in: scope.unitIds } },
-      { participants: { some: { unitId: { in: scope.unitIds } } } },
+      scope.crossTaskIds === undefined
+        ? { participants: { some: { unitId: { in: scope.unitIds } } } }
+        : { id: { in: scope.crossTaskIds } },
       ...(scope.leaderId ? [{ leaderId: scope.leaderId }] : []),
     ],
   };

@@ -18,6 +18,8 @@ import { createApp } from '../api/app';
 import { createDb, redactUrl } from '../db/client';
 import { migrateDeploy } from '../db/migrate';
 import { startDevServer } from '../devserver/src/index';
+import { startDevServerProcess } from '../scripts/devserver-process';
+import { cpuMs } from './devserver/stats';
 import { periodOf } from '../domain/calendar';
 import type { Actor } from '../domain/task';
 import { seedDemo, type TDemoUser } from '../scripts/seed-demo';
@@ -57,7 +59,17 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await migrateDeploy(databaseUrl);
   const db = createDb(databaseUrl);
-  const devserver = await startDevServer({ port: 0, dbFile: path.join(dataDir, 'temporal.db') });
+  // As `npm start` runs it: the dev server in its own process (DEVSERVER_IN_PROCESS=true: in this one, the old shape).
+  const devserver =
+    process.env.DEVSERVER_IN_PROCESS === 'true'
+      ? { ...(await startDevServer({ port: 0, dbFile: path.join(dataDir, 'temporal.db') })), pid: () => undefined }
+      : await startDevServerProcess({
+          port: 0,
+          namespace: 'default',
+          dbFile: path.join(dataDir, 'temporal.db'),
+          log: (line) => console.warn(`[bench:api] ${line}`),
+          onGiveUp: (reason) => console.error(`[bench:api] dev server: ${reason}`),
+        });
   const workerConnection = await NativeConnection.connect({ address: devserver.address });
   const worker = await createTaskWorker({ connection: workerConnection, deps: { db } });
   const running = worker.run();
@@ -220,12 +232,13 @@ async function main(): Promise<void> {
   baselineServer.server.close();
   results.push(baseline);
 
-  // Decisions: 10 users, each on its own live tasks: acknowledge, report, review accept.
+  // Decisions: first one user alone (the latency of a decision on a quiet stack), then 10 users, each on its own live
+  // tasks: acknowledge, report, review accept. The CPU every process spends during the 10 users' run, per decision,
+  // says what bounds it: 10 users in a closed loop wait ~10 × that CPU ÷ 2 cores per decision however it is split.
   const period = periodOf(new Date().toISOString());
-  const perUser = Math.floor(liveTasks.length / 10);
-  const decisions = await runLoad('decisions (ack/report/review), 10 users', port, load, (loop, i) => {
-    const task = liveTasks[loop * perUser + Math.floor(i / 3)];
-    if (!task || Math.floor(i / 3) >= perUser) return null;
+  const alone = liveTasks.splice(liveTasks.length - 20, 20);
+  const decisionOn = (task: (typeof liveTasks)[number] | undefined, i: number): TRequestSpec | null => {
+    if (!task) return null;
     const base = `/api/tasks/${task.id}`;
     if (i % 3 === 0) return { method: 'POST', path: `${base}/acknowledge`, token: task.staff.token, body: {} };
     if (i % 3 === 1)
@@ -241,8 +254,26 @@ async function main(): Promise<void> {
       token: office.token,
       body: { decision: 'accept' },
     };
-  });
+  };
+  results.push(
+    await runLoad('decisions (ack/report/review), 1 user', port, { ...load, concurrency: 1 }, (_loop, i) =>
+      decisionOn(alone[Math.floor(i / 3)], i),
+    ),
+  );
+  const perUser = Math.floor(liveTasks.length / 10);
+  const cpuBefore = cpuSeconds(devserver.pid());
+  const decisions = await runLoad('decisions (ack/report/review), 10 users', port, load, (loop, i) =>
+    Math.floor(i / 3) >= perUser ? null : decisionOn(liveTasks[loop * perUser + Math.floor(i / 3)], i),
+  );
+  const cpuAfter = cpuSeconds(devserver.pid());
   results.push(decisions);
+  const perDecision = (a: number, b: number): string =>
+    `${(((b - a) * 1000) / Math.max(1, decisions.count)).toFixed(1)} ms`;
+  const cpuNote =
+    `CPU per decision (10 users): this process (API, worker, client, database) ${perDecision(cpuBefore.self, cpuAfter.self)}` +
+    (cpuBefore.devserver === null || cpuAfter.devserver === null
+      ? ''
+      : `, dev server process ${perDecision(cpuBefore.devserver, cpuAfter.devserver)}`);
 
   const biggest = campaignIds[0]!;
   const sample = await db.task.findMany({ select: { id: true }, take: 200, orderBy: { createdAt: 'desc' } });
@@ -285,7 +316,29 @@ async function main(): Promise<void> {
         `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} |`,
     );
   }
+  console.log('');
+  console.log(cpuNote);
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   if (!args['data-dir']) fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** CPU seconds (user + system) of this process and of the dev server's, if it is one of its own. */
+function cpuSeconds(devserverPid: number | undefined): { self: number; devserver: number | null } {
+  const usage = process.cpuUsage();
+  let devserver: number | null = null;
+  if (devserverPid !== undefined) {
+    try {
+      devserver = cpuMs(devserverPid) / 1000;
+    } catch {
+      devserver = null;
+    }
+  }
+  return { self: (usage.user + usage.system) / 1e6, devserver };
 }
 
 main().then(

@@ -22,6 +22,7 @@ import { appendAudit } from '../../activities/audit';
 import { actorOf, requireRole } from '../auth';
 import { taskWorkflowId } from '../../workflows/shared';
 import type { TAppDeps } from '../deps';
+import { cappedCount } from '../tasks/count';
 import { requireVisibleTask, scopeOf, taskScopeWhere } from '../scope';
 import { resolveEvidence } from '../files/resolve';
 import { requireDateInWindow } from '../tasks/dates';
@@ -84,11 +85,11 @@ export function tasksRouter(deps: TAppDeps): Router {
     const start = (query.page - 1) * query.pageSize;
     if (!query.trafficLight) {
       // Without a traffic-light filter the database pages: only one page of rows (with their state) is read.
-      const [total, rows] = await Promise.all([
-        db.task.count({ where }),
+      const [count, rows] = await Promise.all([
+        cappedCount(db, where),
         db.task.findMany({ where, orderBy, skip: start, take: query.pageSize }),
       ]);
-      res.json({ items: await taskRows(db, rows, now), total, page: query.page, pageSize: query.pageSize });
+      res.json({ items: await taskRows(db, rows, now), ...count, page: query.page, pageSize: query.pageSize });
       return;
     }
     // The light is a column the workflow keeps current (projected at each change and at each instant it may change
@@ -96,11 +97,11 @@ export function tasksRouter(deps: TAppDeps): Router {
     // rows), then the database filters, counts and pages as for any other filter.
     await refreshStaleLights(db, where, now);
     const lit = { AND: [where, { trafficLight: query.trafficLight }] };
-    const [total, rows] = await Promise.all([
-      db.task.count({ where: lit }),
+    const [count, rows] = await Promise.all([
+      cappedCount(db, lit),
       db.task.findMany({ where: lit, orderBy, skip: start, take: query.pageSize }),
     ]);
-    res.json({ items: await taskRows(db, rows, now), total, page: query.page, pageSize: query.pageSize });
+    res.json({ items: await taskRows(db, rows, now), ...count, page: query.page, pageSize: query.pageSize });
   });
 
   router.get('/tasks/:id', async (req, res) => {

@@ -17,6 +17,7 @@ import type { TApiActor } from '../auth';
 import { AppError } from '../errors';
 import { taskScopeWhere, type TScope } from '../scope';
 import { refreshStaleLights } from '../tasks/light';
+import { ReadCache, readVersion } from '../readCache';
 import { taskRows } from '../tasks/rows';
 import { requireVisibleCampaign } from './access';
 import { figuresBy } from './groups';
@@ -36,6 +37,8 @@ export type TStatsQuery = z.infer<typeof ZStatsQuery>;
 /** Statuses counted as rectified by the summary's `completed` (its meaning kept for existing callers). */
 const DONE: readonly TaskStatus[] = ['CLOSED', 'VERIFIED', 'LONG_TERM'];
 const LIGHTS: readonly TrafficLight[] = ['green', 'yellow', 'red'];
+/** How many overdue tasks the summary lists. */
+const OVERDUE_LISTED = 200;
 
 /** Checks `asOf` against today (Shanghai): a future date is refused; returns the date and whether it is today. */
 export function resolveAsOf(asOf: string | undefined, now: Date): { asOf: string; today: boolean } {
@@ -64,19 +67,27 @@ export async function measureRowsAsOf(
   return { rows: await currentMeasureRows(db, campaignId, scope), source: 'current' };
 }
 
+/** Today's figures, by key (campaign, grouping, day, scope): see api/readCache.ts for when an entry holds. */
+const todaysStats = new ReadCache<unknown>();
+
 export async function campaignStats(db: Db, actor: TApiActor, campaignId: string, query: TStatsQuery, now: Date) {
   const { scope } = await requireVisibleCampaign(db, actor, campaignId);
-  if (query.by !== undefined) {
-    const asOf = resolveAsOf(query.asOf, now);
-    const { rows, source } = await measureRowsAsOf(db, campaignId, scope, asOf, now);
-    const { totals, groups } = await figuresBy(db, campaignId, rows, query.by);
-    return { campaignId, by: query.by, asOf: asOf.asOf, source, definitions: STATS_DEFINITIONS, totals, groups };
-  }
-  if (query.asOf !== undefined && !resolveAsOf(query.asOf, now).today) {
+  const asOf = resolveAsOf(query.asOf, now);
+  if (query.by === undefined && !asOf.today) {
     const message = '按日期统计需同时指定 by（category、unit 或 leader）';
     throw AppError.validation(message, [{ code: 'custom', path: ['asOf'], message }]);
   }
-  return summaryStats(db, campaignId, scope, now);
+  const compute = async () => {
+    if (query.by === undefined) return summaryStats(db, campaignId, scope, now);
+    const { rows, source } = await measureRowsAsOf(db, campaignId, scope, asOf, now);
+    const { totals, groups } = await figuresBy(db, campaignId, rows, query.by);
+    return { campaignId, by: query.by, asOf: asOf.asOf, source, definitions: STATS_DEFINITIONS, totals, groups };
+  };
+  if (!asOf.today) return compute();
+  // Lights due to change are repaired first, so the version read next covers them.
+  await refreshStaleLights(db, { campaignId, ...taskScopeWhere(scope) }, now);
+  const key = JSON.stringify([campaignId, query.by ?? '', asOf.asOf, scope]);
+  return todaysStats.get(key, await readVersion(db, campaignId), compute) as ReturnType<typeof compute>;
 }
 
 /** The summary without `by` (its fields unchanged for existing callers) plus `totals` and `definitions`. */
@@ -92,12 +103,20 @@ async function summaryStats(db: Db, campaignId: string, scope: TScope, now: Date
       where: inScope,
       _count: { _all: true },
     }),
-    // A summary, not an archive: the list links to the task list filtered to overdue for the rest.
-    db.task.findMany({
-      where: { ...inScope, overdue: true },
-      orderBy: [{ deadlineDate: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
-      take: 200,
-    }),
+    // A summary, not an archive: the list links to the task list filtered to overdue for the rest. The order is
+    // taken on ids alone (an index holds campaign, overdue, deadline, id), then only the 200 rows shown are read.
+    db.task
+      .findMany({
+        where: { ...inScope, overdue: true },
+        orderBy: [{ deadlineDate: { sort: 'asc', nulls: 'first' } }, { id: 'asc' }],
+        take: OVERDUE_LISTED,
+        select: { id: true },
+      })
+      .then(async (ids) => {
+        const order = new Map(ids.map((r, i) => [r.id, i]));
+        const rows = await db.task.findMany({ where: { id: { in: [...order.keys()] } } });
+        return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      }),
     currentMeasureRows(db, campaignId, scope),
   ]);
   const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;

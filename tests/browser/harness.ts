@@ -392,11 +392,18 @@ export function tinyPdf(text = 'Zhenggai evidence'): Buffer {
 export const buttonNamed = (scope: Page | Locator, name: string): Locator =>
   scope.getByRole('button', { name, exact: true });
 
-/** The open dialog, once the application has moved the focus into it (its form is then mounted and settled). */
+/**
+ * The open dialog, once the application has moved the focus into it (its form is then mounted and settled). A dialog
+ * with fields is ready when its first field has the focus: antd focuses the dialog itself at once, the application
+ * its first field after the opening animation, which a loaded machine stretches; typing before that lost text to
+ * the first field (a CI run so named a person "林干事lin_ganshi").
+ */
 export async function openDialog(page: Page): Promise<Locator> {
   const dialog = page.getByRole('dialog').last();
   await dialog.waitFor();
-  await dialog.locator(':focus').waitFor();
+  const fields = 'input:not([type=hidden]):not([disabled]), textarea:not([disabled]), [role=combobox]';
+  const hasField = (await dialog.locator(fields).count()) > 0;
+  await dialog.locator(hasField ? 'input:focus, textarea:focus, [role=combobox]:focus' : ':focus').waitFor();
   return dialog;
 }
 

@@ -33,6 +33,8 @@ export interface TTaskRow {
 export interface TPage<T> {
   items: T[];
   total: number;
+  /** false when more than `total` match (the task list counts up to 10,000). */
+  totalExact?: boolean;
   page: number;
   pageSize: number;
 }

@@ -1,0 +1,17 @@
+/**
+ * The task list's count. Beyond `LIST_COUNT_CAP` matches the answer is the cap with `totalExact: false` ("more than"):
+ * counting 10⁵ rows exactly would scan them at every page turn, and nobody pages through ten thousand tasks (they
+ * filter). Up to the cap the count is exact and the database stops reading at cap + 1 rows.
+ */
+import type { Db, Prisma } from '../../db/client';
+
+export const LIST_COUNT_CAP = 10_000;
+
+export async function cappedCount(
+  db: Db,
+  where: Prisma.TaskWhereInput,
+  cap: number = LIST_COUNT_CAP,
+): Promise<{ total: number; totalExact: boolean }> {
+  const n = await db.task.count({ where, take: cap + 1 });
+  return n > cap ? { total: cap, totalExact: false } : { total: n, totalExact: true };
+}
