@@ -45,11 +45,7 @@ export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
  * The scope of a set of units. Units that are the whole directory see every task (each task is led by a unit of the
  * directory), which spares the province's office and leaders a predicate over 10⁵ rows.
  */
-async function unitScope(
-  db: Db,
-  units: { ids: string[]; everyUnit: boolean },
-  leaderId?: string,
-): Promise<TScope> {
+async function unitScope(db: Db, units: { ids: string[]; everyUnit: boolean }, leaderId?: string): Promise<TScope> {
   if (units.everyUnit) return { all: true };
   const base = { all: false as const, unitIds: units.ids, ...(leaderId ? { leaderId } : {}) };
   if (units.ids.length === 0) return { ...base, crossTaskIds: [] };

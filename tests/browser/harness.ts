@@ -437,9 +437,17 @@ export async function pickOption(page: Page, scope: Page | Locator, label: strin
   const shown = box.locator(`xpath=ancestor::*[contains(concat(" ", @class, " "), " ant-select ")][1]`);
   for (let waited = 0; (await chosen.count()) > 0; waited += 100) {
     if (waited > 0 && waited % 2_000 === 0) {
-      const text = await shown.locator('.ant-select-content').first().textContent().catch(() => null);
+      const text = await shown
+        .locator('.ant-select-content')
+        .first()
+        .textContent()
+        .catch(() => null);
       if (text === option) await box.press('Escape');
-      else await chosen.first().click({ timeout: 2_000 }).catch(() => undefined);
+      else
+        await chosen
+          .first()
+          .click({ timeout: 2_000 })
+          .catch(() => undefined);
     }
     if (waited > 12_000) throw new Error(`the list of "${label}" stayed open after choosing "${option}"`);
     await new Promise((resolve) => setTimeout(resolve, 100));

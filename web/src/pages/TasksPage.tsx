@@ -256,7 +256,8 @@ export default function TasksPage() {
           total: tasks.data?.total ?? 0,
           showSizeChanger: true,
           pageSizeOptions: [20, 50, 100, 200],
-          showTotal: (total) => (tasks.data?.totalExact === false ? `超过 ${total} 项，请用筛选缩小范围` : `共 ${total} 项`),
+          showTotal: (total) =>
+            tasks.data?.totalExact === false ? `超过 ${total} 项，请用筛选缩小范围` : `共 ${total} 项`,
         }}
       />
     </>
