@@ -112,9 +112,12 @@ export function taskScopeWhere(scope: TScope) {
   return {
     OR: [
       { leadUnitId: { in: scope.unitIds } },
-      scope.crossTaskIds === undefined
-        ? { participants: { some: { unitId: { in: scope.unitIds } } } }
-        : { id: { in: scope.crossTaskIds } },
+      // No clause at all when there are none: an empty `IN ()` becomes `OR 1=0`, which keeps SQLite off the index.
+      ...(scope.crossTaskIds === undefined
+        ? [{ participants: { some: { unitId: { in: scope.unitIds } } } }]
+        : scope.crossTaskIds.length > 0
+          ? [{ id: { in: scope.crossTaskIds } }]
+          : []),
       ...(scope.leaderId ? [{ leaderId: scope.leaderId }] : []),
     ],
   };
