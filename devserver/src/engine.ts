@@ -83,10 +83,15 @@ export interface Run {
   size(): number;
   /** The newest event, without decoding a compacted history (the client's `result()` asks only for the close event). */
   lastEvent(): Obj | undefined;
-  /** Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). */
+  /**
+   * Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). With a store,
+   * a closed run whose events are all persisted keeps none: its history is read back from the store when asked for.
+   */
   compact(): void;
   /** Whether the history is currently decoded. */
   decoded(): boolean;
+  /** History held in memory: decoded events and encoded bytes (0 and 0 once left to the store). */
+  heldHistory(): { events: number; bytes: number };
   /** Wall-clock time of the last change, for compacting runs that sit idle. */
   touchedMs: number;
   persistedEvents: number;
@@ -200,6 +205,13 @@ function nextBackoff(
   return { delayMs: delay, retryState: RS.RETRY_STATE_IN_PROGRESS };
 }
 
+/** A copy in an allocation of its own: a slice of a pooled or larger buffer would pin all of it. */
+function ownCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 function statusName(s: number): string {
   switch (s) {
     case WS.WORKFLOW_EXECUTION_STATUS_RUNNING:
@@ -236,6 +248,8 @@ export class Engine {
   readonly searchAttributeTypes = new Map<string, number>();
   private stopped = false;
   private lastCollectMs = 0;
+  /** How many times a closed run's history was read back from the store. */
+  private historyReads = 0;
   readonly standalone: StandaloneActivities;
   private readonly compactTimer = setInterval(() => this.compactIdle(), IDLE_COMPACT_MS / 2).unref();
   private readonly waitTimers = new Set<NodeJS.Timeout>();
@@ -293,8 +307,11 @@ export class Engine {
     const loaded = this.store.loadAll();
     this.clock.advanceTo(loaded.clockMs);
     for (const r of loaded.runs) {
-      const run = this.newRun(r.state, undefined, r.rawHistory);
-      run.persistedEvents = r.rawHistory.length;
+      const run =
+        'stored' in r
+          ? this.newRun(r.state, undefined, undefined, r.stored)
+          : this.newRun(r.state, undefined, r.rawHistory);
+      run.persistedEvents = run.size();
       this.runs.set(run.s.runId, run);
     }
     for (const c of loaded.current) this.current.set(`${c.namespace}\u0000${c.workflowId}`, c.runId);
@@ -367,7 +384,12 @@ export class Engine {
     let lastTouched = 0;
     for (const run of this.runs.values()) {
       lastTouched = Math.max(lastTouched, run.touchedMs);
-      if (run.decoded() && run.touchedMs < cutoff && run.s.wft.state === 'none' && run.historyWaiters.size === 0) {
+      if (
+        run.decoded() &&
+        run.touchedMs < cutoff &&
+        (run.s.wft.state === 'none' || !this.isOpen(run)) &&
+        run.historyWaiters.size === 0
+      ) {
         run.compact();
       }
     }
@@ -394,9 +416,43 @@ export class Engine {
 
   // ---------------------------------------------------------------- helpers
 
-  private newRun(s: RunState, history: Obj[] = [], raw?: Buffer[]): Run {
-    let events: Obj[] | undefined = raw ? undefined : history;
+  /**
+   * History held in memory, by open and closed runs (runs holding any, decoded events, encoded bytes), and how many
+   * times a closed run's history was read back from the store. For tests and benchmarks of the server's memory.
+   */
+  historyMemory(): {
+    open: { runs: number; events: number; bytes: number };
+    closed: { runs: number; events: number; bytes: number };
+    storeReads: number;
+  } {
+    const open = { runs: 0, events: 0, bytes: 0 };
+    const closed = { runs: 0, events: 0, bytes: 0 };
+    for (const run of this.runs.values()) {
+      const held = run.heldHistory();
+      if (held.events === 0 && held.bytes === 0) continue;
+      const into = this.isOpen(run) ? open : closed;
+      into.runs++;
+      into.events += held.events;
+      into.bytes += held.bytes;
+    }
+    return { open, closed, storeReads: this.historyReads };
+  }
+
+  private newRun(
+    s: RunState,
+    history: Obj[] = [],
+    raw?: Buffer[],
+    stored?: { count: number; last: Buffer | undefined },
+  ): Run {
+    let events: Obj[] | undefined = raw || stored ? undefined : history;
     let pending = raw;
+    // With a store, a closed run whose events are all persisted holds no history: only its event count and its last
+    // (close) event, encoded in an allocation of its own (the client's `result()` asks only for that one). A real
+    // cluster keeps histories in its database too; holding them here grew memory with every run that closed.
+    const store = this.store;
+    let storedCount = stored?.count ?? 0;
+    let storedLast = stored?.last ? ownCopy(stored.last) : undefined;
+    let evictionQueued = false;
     // A compacted history is one History message in its own allocation: small pooled buffers would each pin an
     // 8 KB slab, and decoded events pin the request buffers their payloads were sliced from.
     let packed: Buffer | undefined;
@@ -410,17 +466,41 @@ export class Engine {
       historyWaiters: new Set(),
       updateWaiters: new Set(),
       queryIds: [],
-      size: () => (events ? events.length : packed ? packedCount : (pending?.length ?? 0)),
+      size: () => (events ? events.length : packed ? packedCount : pending ? pending.length : storedCount),
       touchedMs: Date.now(),
       decoded: () => events !== undefined,
+      heldHistory: () => ({
+        events: events?.length ?? 0,
+        bytes: packed ? packed.length : pending ? pending.reduce((sum, b) => sum + b.length, 0) : 0,
+      }),
       lastEvent: () => {
         if (events) return events[events.length - 1];
         if (packed)
           return packedLastOffset >= 0 ? decodeMessage(HistoryEventType, packed.subarray(packedLastOffset)) : undefined;
-        const lastRaw = pending?.[pending.length - 1];
-        return lastRaw ? decodeMessage(HistoryEventType, lastRaw) : undefined;
+        if (pending) {
+          const lastRaw = pending[pending.length - 1];
+          return lastRaw ? decodeMessage(HistoryEventType, lastRaw) : undefined;
+        }
+        return storedLast ? decodeMessage(HistoryEventType, storedLast) : undefined;
       },
       compact: () => {
+        const n = run.size();
+        // Every event must be in the store before it leaves memory (Store.save writes persistedEvents..size()).
+        if (store && s.status !== WS.WORKFLOW_EXECUTION_STATUS_RUNNING && n > 0 && run.persistedEvents >= n) {
+          if (!events && !packed && !pending) return;
+          const lastBytes = events
+            ? HistoryEventType.encode(events[n - 1]).finish()
+            : packed
+              ? packed.subarray(packedLastOffset)
+              : (pending as Buffer[])[n - 1];
+          storedLast = ownCopy(lastBytes);
+          storedCount = n;
+          events = undefined;
+          packed = undefined;
+          packedLastOffset = -1;
+          pending = undefined;
+          return;
+        }
         if (!events) return;
         const bytes = HistoryType.encode({ events }).finish();
         packed = Buffer.allocUnsafeSlow(bytes.length);
@@ -437,7 +517,26 @@ export class Engine {
       get: () => {
         if (!events) {
           if (packed) events = (decodeMessage(HistoryType, packed).events as Obj[] | undefined) ?? [];
-          else events = (pending ?? []).map((b) => decodeMessage(HistoryEventType, b));
+          else if (pending) events = pending.map((b) => decodeMessage(HistoryEventType, b));
+          else if (store && storedCount > 0) {
+            const rows = store.loadEvents(s.runId);
+            if (rows.length !== storedCount) {
+              this.log(`run ${s.runId}: ${rows.length} events in the store, ${storedCount} expected`);
+            }
+            events = rows.map((b) => decodeMessage(HistoryEventType, b));
+            this.historyReads++;
+            // Dropped again once the current operation is over: callers use the array synchronously (or keep their
+            // own reference), and an event appended meanwhile is persisted before compact() lets it go.
+            if (!evictionQueued) {
+              evictionQueued = true;
+              setImmediate(() => {
+                evictionQueued = false;
+                if (run.historyWaiters.size === 0) run.compact();
+              });
+            }
+          } else events = [];
+          storedLast = undefined;
+          storedCount = 0;
           packed = undefined;
           packedLastOffset = -1;
           pending = undefined;

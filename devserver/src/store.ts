@@ -1,11 +1,18 @@
 import Database from 'better-sqlite3';
 import type { Run } from './engine';
-import { HistoryEventType, encodeMessage } from './proto';
+import { HistoryEventType, WS, encodeMessage } from './proto';
 import type { RunState } from './types';
+
+/**
+ * One run read at start. An open run comes with its events (decoded lazily); a closed run only with its event count
+ * and its encoded last event: its history stays in the `events` table until something asks for it.
+ */
+export type LoadedRun =
+  { state: RunState; rawHistory: Buffer[] } | { state: RunState; stored: { count: number; last: Buffer | undefined } };
 
 export interface LoadedState {
   clockMs: number;
-  runs: Array<{ state: RunState; rawHistory: Buffer[] }>;
+  runs: LoadedRun[];
   current: Array<{ namespace: string; workflowId: string; runId: string }>;
 }
 
@@ -40,6 +47,8 @@ export class Store {
   private readonly insertEvent: Database.Statement;
   private readonly upsertCurrent: Database.Statement;
   private readonly upsertMeta: Database.Statement;
+  private readonly selectEvents: Database.Statement;
+  private readonly selectLastEvent: Database.Statement;
   private readonly saveTx: (runs: Run[], current: Map<string, string>, nowMs: number) => void;
 
   constructor(file: string) {
@@ -67,6 +76,10 @@ export class Store {
       'INSERT OR REPLACE INTO current_runs (namespace, workflow_id, run_id) VALUES (?, ?, ?)',
     );
     this.upsertMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    this.selectEvents = this.db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY event_id').pluck();
+    this.selectLastEvent = this.db.prepare(
+      'SELECT event_id, data FROM events WHERE run_id = ? ORDER BY event_id DESC LIMIT 1',
+    );
     this.saveTx = this.db.transaction((runs: Run[], current: Map<string, string>, nowMs: number) => {
       for (const run of runs) {
         const s = run.s;
@@ -94,11 +107,22 @@ export class Store {
       .run(namespace, workflowId, runId);
   }
 
+  /** A run's whole history, encoded, in event order (closed runs keep theirs only here). */
+  loadEvents(runId: string): Buffer[] {
+    return this.selectEvents.all(runId) as Buffer[];
+  }
+
   loadAll(): LoadedState {
     const clockRow = this.db.prepare("SELECT value FROM meta WHERE key = 'clock'").get() as
       { value: string } | undefined;
     const histories = new Map<string, Buffer[]>();
-    const evStmt = this.db.prepare('SELECT run_id, event_id, data FROM events ORDER BY run_id, event_id');
+    // Only open runs' events: a closed run's history is read from the table when asked for (memory stays flat
+    // however many runs have closed).
+    const evStmt = this.db.prepare(
+      `SELECT run_id, event_id, data FROM events
+       WHERE run_id IN (SELECT run_id FROM runs WHERE status = ${WS.WORKFLOW_EXECUTION_STATUS_RUNNING})
+       ORDER BY run_id, event_id`,
+    );
     for (const row of evStmt.iterate() as Iterable<{ run_id: string; data: Buffer }>) {
       let list = histories.get(row.run_id);
       if (!list) {
@@ -108,11 +132,20 @@ export class Store {
       list.push(row.data);
     }
     const runs: LoadedState['runs'] = [];
-    for (const row of this.db.prepare('SELECT run_id, state FROM runs').iterate() as Iterable<{
+    // all(), not iterate(): the last-event lookup below cannot run while an iterator holds the connection.
+    for (const row of this.db.prepare('SELECT run_id, status, state FROM runs').all() as Array<{
       run_id: string;
+      status: number;
       state: string;
     }>) {
-      runs.push({ state: fromJson<RunState>(row.state), rawHistory: histories.get(row.run_id) ?? [] });
+      const state = fromJson<RunState>(row.state);
+      if (row.status === WS.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        runs.push({ state, rawHistory: histories.get(row.run_id) ?? [] });
+      } else {
+        // Event ids are 1..n without gaps (event i + 1 is written from history[i]), so the last id is the count.
+        const last = this.selectLastEvent.get(row.run_id) as { event_id: number; data: Buffer } | undefined;
+        runs.push({ state, stored: { count: last?.event_id ?? 0, last: last?.data } });
+      }
     }
     const current = (
       this.db.prepare('SELECT namespace, workflow_id, run_id FROM current_runs').all() as Array<{

@@ -1,0 +1,262 @@
+/**
+ * Memory of a persistent server: a closed run keeps no history in memory (only its state, event count and close
+ * event); its history is read back from the db file when asked for, identical, before and after a restart. Without
+ * this the server's memory grew with every run that closed (a soak of continue-as-new workflows failed its goal).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { VirtualClock } from '../src/clock';
+import { Engine } from '../src/engine';
+import { collectGarbage } from '../src/gc';
+import { startGrpcServer } from '../src/server';
+import { Store } from '../src/store';
+import { ActivityRecorder } from './helpers/activities';
+import { bundleFor, eventually, quietRuntime, replayHandles, uid } from './helpers/env';
+import { addItemSignal, collectWorkflow, finishSignal } from './workflows/basics';
+import { runActivityWorkflow } from './workflows/activities';
+import { addSignal, chainWorkflow } from './workflows/updates';
+
+type THistory = temporal.api.history.v1.IHistory;
+const EventType = temporal.api.enums.v1.EventType;
+
+const COLLECTS = 80;
+const ACTIVITIES = 80;
+const CHAINS = 40;
+const CHAIN_VALUES = 4;
+const CONCURRENCY = 16;
+
+let tmp: string;
+let bundle: WorkflowBundleWithSourceMap;
+const recorder = new ActivityRecorder();
+
+beforeAll(async () => {
+  quietRuntime();
+  tmp = mkdtempSync(join(tmpdir(), 'devserver-memory-'));
+  bundle = await bundleFor(require.resolve('./workflows/index'));
+});
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** What is up at a given moment, closed after a failure too (a server left running keeps Jest from exiting). */
+let live: { server?: TServer; connection?: Connection } = {};
+afterEach(async () => {
+  await live.connection?.close();
+  await live.server?.stop();
+  live = {};
+});
+
+interface TServer {
+  engine: Engine;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** What startDevServer does, keeping the engine at hand to read its history counters. */
+async function startPersistent(dbFile: string): Promise<TServer> {
+  const clock = new VirtualClock(false);
+  const store = new Store(dbFile);
+  const engine = new Engine({ namespace: 'default', clock, store, log: () => undefined });
+  engine.load();
+  const { server, port } = await startGrpcServer({
+    engine,
+    host: '127.0.0.1',
+    port: 0,
+    timeSkipping: false,
+    log: () => undefined,
+  });
+  return {
+    engine,
+    address: `127.0.0.1:${port}`,
+    async stop() {
+      engine.stop();
+      clock.stop();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      store.close();
+    },
+  };
+}
+
+async function inBatches<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(fn));
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** RSS after a full collection, so that the figure says what is held rather than what awaits collection. */
+function settledRss(): number {
+  collectGarbage();
+  return process.memoryUsage().rss;
+}
+
+/** Every closed run has left its history to the store (compaction after close may wait out a long poll). */
+async function expectNoClosedHistoryHeld(engine: Engine): Promise<void> {
+  await eventually(async () => engine.historyMemory().closed.runs === 0, 10_000).catch(() => undefined);
+  expect(engine.historyMemory().closed).toEqual({ runs: 0, events: 0, bytes: 0 });
+}
+
+interface TRun {
+  workflowId: string;
+  runId: string;
+  kind: 'collect' | 'activity' | 'chain';
+  result: unknown;
+}
+
+it('keeps no history of closed runs in memory and reads it back from the store, also after a restart', async () => {
+  const dbFile = join(tmp, 'memory.db');
+  const taskQueue = uid('memory');
+  const rssStart = settledRss();
+  let server = await startPersistent(dbFile);
+  live.server = server;
+  let connection = await Connection.connect({ address: server.address });
+  live.connection = connection;
+  let client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: recorder.createActivities(),
+  });
+  const running = worker.run();
+
+  const runs: TRun[] = [];
+  /** Histories fetched while their runs were open (decoded in memory then): the closed history must extend them. */
+  const openHistories = new Map<string, THistory>();
+  const rssBeforeWork = settledRss();
+  try {
+    await inBatches([...Array(COLLECTS).keys()], async (i) => {
+      const handle = await client.workflow.start(collectWorkflow, { taskQueue, workflowId: uid(`mem-collect-${i}`) });
+      for (const item of ['a', 'b', 'c']) await handle.signal(addItemSignal, item);
+      openHistories.set(handle.workflowId, await handle.fetchHistory());
+      await handle.signal(finishSignal);
+      const result = await handle.result();
+      expect(result).toEqual(['a', 'b', 'c']);
+      runs.push({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, kind: 'collect', result });
+    });
+    await inBatches([...Array(ACTIVITIES).keys()], async (i) => {
+      const label = uid(`mem-act-${i}`);
+      const handle = await client.workflow.start(runActivityWorkflow, {
+        taskQueue,
+        workflowId: label,
+        args: ['record', [label], { startToCloseTimeout: '10s' }],
+      });
+      const result = await handle.result();
+      expect(result).toEqual({ ok: true, result: label });
+      runs.push({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId, kind: 'activity', result });
+    });
+    await inBatches([...Array(CHAINS).keys()], async (i) => {
+      const handle = await client.workflow.start(chainWorkflow, {
+        taskQueue,
+        workflowId: uid(`mem-chain-${i}`),
+        args: [{ total: 0, seen: 0, expected: CHAIN_VALUES, perRun: 2, runs: 1, minRuns: 2 }],
+      });
+      for (let n = 1; n <= CHAIN_VALUES; n++) await handle.signal(addSignal, n);
+      const result = await handle.result();
+      expect(result.total).toBe(10);
+      const last = (await handle.describe()).runId;
+      // Every run of the chain: the continued-as-new ones are closed runs too.
+      const seen = new Set<string>();
+      for (let runId: string | undefined = handle.firstExecutionRunId; runId && !seen.has(runId);) {
+        seen.add(runId);
+        runs.push({ workflowId: handle.workflowId, runId, kind: 'chain', result: runId === last ? result : undefined });
+        const history: THistory = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+        const close = history.events?.[history.events.length - 1];
+        runId = close?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      }
+    });
+  } finally {
+    worker.shutdown();
+    await running;
+    await native.close();
+  }
+  const rssAfterWork = settledRss();
+  expect(runs.length).toBeGreaterThanOrEqual(COLLECTS + ACTIVITIES + 2 * CHAINS);
+
+  const { engine } = server;
+  await expectNoClosedHistoryHeld(engine);
+  expect(engine.historyMemory().open.runs).toBe(0);
+  const readsBefore = engine.historyMemory().storeReads;
+
+  /** Every closed run: full history from the store, close event, describe and result as a client sees them. */
+  async function checkAll(): Promise<Map<string, THistory>> {
+    const histories = new Map<string, THistory>();
+    await inBatches(runs, async (run) => {
+      const handle = client.workflow.getHandle(run.workflowId, run.runId);
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      expect(events.map((e) => Number(e.eventId))).toEqual(events.map((_e, i) => i + 1));
+      const description = await handle.describe();
+      expect(description.historyLength).toBe(events.length);
+      const close = events[events.length - 1];
+      if (run.result !== undefined) {
+        expect(close.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+        expect(description.status.name).toBe('COMPLETED');
+        // result() of a closed run asks only for the close event.
+        expect(await client.workflow.getHandle(run.workflowId, run.runId, { followRuns: false }).result()).toEqual(
+          run.result,
+        );
+      } else {
+        expect(close.eventType).toBe(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+        expect(description.status.name).toBe('CONTINUED_AS_NEW');
+      }
+      const open = openHistories.get(run.workflowId);
+      if (open) {
+        // What was decoded in memory while the run was open is what the store gives back once it closed.
+        expect(events.slice(0, open.events?.length ?? 0)).toEqual(open.events);
+        expect(events.length).toBeGreaterThan(open.events?.length ?? 0);
+      }
+      histories.set(run.runId, history);
+    });
+    return histories;
+  }
+
+  const before = await checkAll();
+  expect(engine.historyMemory().storeReads).toBeGreaterThan(readsBefore);
+  // Read for the answer, dropped after it.
+  await new Promise((resolve) => setImmediate(resolve));
+  await expectNoClosedHistoryHeld(engine);
+  const replayed = runs.filter((r) => r.kind !== 'activity').slice(0, 20);
+  expect(
+    await replayHandles(
+      bundle,
+      replayed.map((r) => client.workflow.getHandle(r.workflowId, r.runId) as WorkflowHandle),
+    ),
+  ).toEqual([]);
+  const rssAfterReads = settledRss();
+
+  await connection.close();
+  await server.stop();
+  live = {};
+  const rssStopped = settledRss();
+  server = await startPersistent(dbFile);
+  live.server = server;
+  connection = await Connection.connect({ address: server.address });
+  live.connection = connection;
+  client = new Client({ connection });
+  // Loaded from the file: the closed runs' histories stay there.
+  expect(server.engine.historyMemory().closed).toEqual({ runs: 0, events: 0, bytes: 0 });
+  expect(server.engine.historyMemory().storeReads).toBe(0);
+  const rssRestarted = settledRss();
+  const after = await checkAll();
+  for (const [runId, history] of before) expect(after.get(runId)).toEqual(history);
+  await new Promise((resolve) => setImmediate(resolve));
+  await expectNoClosedHistoryHeld(server.engine);
+  const rssEnd = settledRss();
+  const events = [...before.values()].reduce((sum, h) => sum + (h.events?.length ?? 0), 0);
+  console.log(
+    [
+      `${runs.length} closed runs, ${events} events (in-process server, worker and client; RSS after a full GC)`,
+      `RSS at start ${mb(rssStart)}, server up ${mb(rssBeforeWork)}, after the runs ${mb(rssAfterWork)}`,
+      `after reading every history back ${mb(rssAfterReads)}, server stopped ${mb(rssStopped)}`,
+      `restarted ${mb(rssRestarted)}, after reading every history again ${mb(rssEnd)}`,
+      `heap used ${mb(process.memoryUsage().heapUsed)}`,
+    ].join('\n'),
+  );
+}, 300_000);
