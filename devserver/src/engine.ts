@@ -212,6 +212,27 @@ function ownCopy(bytes: Uint8Array): Buffer {
   return copy;
 }
 
+/**
+ * Replaces byte arrays that are views into a larger buffer with copies of their own, in place. Payloads decoded from
+ * a request are slices of its buffer (often an 8 KB pooled slab): a run's state kept them all alive, ~8 KB per run
+ * for ~60 bytes of input, which grew memory with every run even once its history had left.
+ */
+function detachBytes(value: unknown): void {
+  if (!value || typeof value !== 'object') return;
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (!v || typeof v !== 'object') continue;
+    if (ArrayBuffer.isView(v)) {
+      if (v.byteLength > 0 && v.byteLength !== v.buffer.byteLength) {
+        obj[key] = ownCopy(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      }
+    } else {
+      detachBytes(v);
+    }
+  }
+}
+
 function statusName(s: number): string {
   switch (s) {
     case WS.WORKFLOW_EXECUTION_STATUS_RUNNING:
@@ -484,6 +505,8 @@ export class Engine {
         return storedLast ? decodeMessage(HistoryEventType, storedLast) : undefined;
       },
       compact: () => {
+        // A run compacted is one that sits (idle or closed): what its state holds is held for long.
+        detachBytes(s);
         const n = run.size();
         // Every event must be in the store before it leaves memory (Store.save writes persistedEvents..size()).
         if (store && s.status !== WS.WORKFLOW_EXECUTION_STATUS_RUNNING && n > 0 && run.persistedEvents >= n) {
