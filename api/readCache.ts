@@ -3,13 +3,12 @@
  * a province's office opening 统计 at once cost one computation, not ten scans of 30,000 tasks.
  *
  * An entry holds while its `version` (read from the database before computing: see `readVersion`) is unchanged and
- * for at most `ttlMs` (what the version does not see — a unit renamed, a flag set — is at most that old). A computation
+ * for at most `ttlMs` (what the version does not see — a unit or a problem renamed — is at most that old). A computation
  * in flight is shared by the requests that ask for the same key and version meanwhile; a failed one is forgotten.
  * Bounded in entries (least recently used dropped first). One per process: with several API processes each keeps its
  * own, and the version, read from the shared database, keeps them all current.
  */
-import type { Db } from '../db/client';
-import { GLOBAL_HEAD } from '../db/auditChain';
+import type { Db, Prisma } from '../db/client';
 
 interface TEntry<T> {
   version: string;
@@ -48,20 +47,38 @@ export class ReadCache<T> {
 }
 
 /**
- * What a campaign's figures are computed from, as one string that changes whenever they may: the audit chain's head
- * (every projected event, every task created or imported appends to it in the same transaction as its rows) and the
- * campaign's earliest instant a stored light may change (a light changes with time alone; the read repairs it first,
- * which moves that instant). Two indexed lookups, whatever the campaign's size.
+ * The version of the rows of `Task` and `TaskPendingAction`, whoever writes them — a projection, a backfill, an
+ * import, an operator's SQL:
+ * - SQLite: `ReadVersion`, a counter its triggers (migration `read_version`) move on every insert, update and delete of
+ *   those tables (SQLite runs one writer at a time: the row costs no concurrency);
+ * - PostgreSQL: the snapshot's xmax, which moves when any writing transaction commits (anything written anywhere
+ *   renews the cached reads: never stale, fewer hits). A counter row there would be a lock every projection takes,
+ *   in an order (before or after the audit chain's head) that differs between code paths: a deadlock waiting to happen.
  */
-export async function readVersion(db: Db, campaignId: string): Promise<string> {
-  const [head, light] = await Promise.all([
-    db.auditChainHead.findUnique({ where: { key: GLOBAL_HEAD }, select: { seq: true } }),
-    // The first row of the index (campaignId, lightChangesAt): an aggregate would read the campaign's whole range.
-    db.task.findFirst({
-      where: { campaignId, lightChangesAt: { not: null } },
-      orderBy: { lightChangesAt: 'asc' },
-      select: { lightChangesAt: true },
-    }),
-  ]);
-  return `${head?.seq ?? 0}|${light?.lightChangesAt?.toISOString() ?? '-'}`;
+export async function tasksVersion(db: Db): Promise<string> {
+  if ((db as unknown as { _activeProvider?: string })._activeProvider === 'postgresql') {
+    const rows = await db.$queryRaw<{ v: string }[]>`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS v`;
+    return `pg:${rows[0]?.v ?? ''}`;
+  }
+  const row = await db.readVersion.findUnique({ where: { key: 'tasks' }, select: { seq: true } });
+  return String(row?.seq ?? 'none');
+}
+
+/**
+ * The earliest instant a stored light of `where` may change by itself (null: none will). A light changes with time
+ * alone; reads repair the rows past their instant first, which moves it. The first row of a light-change index.
+ */
+export async function nextLightChange(db: Db, where: Prisma.TaskWhereInput): Promise<Date | null> {
+  const row = await db.task.findFirst({
+    where: { AND: [where, { lightChangesAt: { not: null } }] },
+    orderBy: { lightChangesAt: 'asc' },
+    select: { lightChangesAt: true },
+  });
+  return row?.lightChangesAt ?? null;
+}
+
+/** What figures over `where` are computed from, as one string that changes whenever they may. */
+export async function readVersion(db: Db, where: Prisma.TaskWhereInput): Promise<string> {
+  const [head, next] = await Promise.all([tasksVersion(db), nextLightChange(db, where)]);
+  return `${head}|${next?.toISOString() ?? '-'}`;
 }

@@ -8,6 +8,8 @@ import { delegationActive, type PendingActionKind, type TaskState, type TaskStat
 import type { TApiActor } from '../auth';
 import { scopeOf, taskScopeWhere } from '../scope';
 import { loadRowNames, taskRow, type TTaskRow } from '../tasks/rows';
+import { nextLightChange, ReadCache, tasksVersion } from '../readCache';
+import { dateOf } from '../../domain/calendar';
 
 export interface TInboxItem {
   taskId: string;
@@ -134,6 +136,24 @@ async function rowsWaitingOn(
     return [...held[i]![0], ...held[i]![1], ...deputy.filter((r) => actions.includes(r.action))];
   });
   return { groups, cut };
+}
+
+/** Each person's to-do lists, by person, role, unit and day: see `pendingForCached`. */
+const inboxes = new ReadCache<TPendingInbox>(1_000);
+
+/**
+ * `pendingFor`, kept per person while nothing it reads has changed: the rows waiting on whom and the tasks' columns
+ * (the database moves `tasksVersion` with every write of them), a delegation's validity with the day (in the key).
+ * Items show each task's light: while some stored light anywhere is past its change instant (a workflow behind), the
+ * answer is computed afresh, so a light shown is never older than its stored instant. The web application asks for
+ * the inbox on every page and badge refresh; a person with hundreds of waiting items no longer costs a dozen
+ * queries each time.
+ */
+export async function pendingForCached(db: Db, actor: TApiActor, now: Date): Promise<TPendingInbox> {
+  const [version, next] = await Promise.all([tasksVersion(db), nextLightChange(db, {})]);
+  if (next !== null && next.getTime() <= now.getTime()) return pendingFor(db, actor, now);
+  const key = JSON.stringify([actor.userId, actor.role, actor.unitId, dateOf(now.toISOString())]);
+  return inboxes.get(key, `${version}|${next?.toISOString() ?? '-'}`, () => pendingFor(db, actor, now));
 }
 
 export async function pendingFor(db: Db, actor: TApiActor, now: Date): Promise<TPendingInbox> {

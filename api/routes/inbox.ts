@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { actorOf } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
-import { pendingFor } from '../inbox/pending';
+import { pendingForCached } from '../inbox/pending';
 
 export type { TInboxItem } from '../inbox/pending';
 
@@ -26,7 +26,7 @@ export function inboxRouter(deps: TAppDeps): Router {
     const actor = actorOf(res);
     const now = deps.now();
     const [pending, notifications] = await Promise.all([
-      pendingFor(db, actor, now),
+      pendingForCached(db, actor, now),
       db.notification.findMany({
         where: { userId: actor.userId, readAt: null },
         orderBy: { createdAt: 'desc' },

@@ -80,7 +80,14 @@ export function tasksRouter(deps: TAppDeps): Router {
         q ? { OR: [{ measure: { contains: q } }, { problem: { title: { contains: q } } }] } : {},
       ],
     };
-    const orderBy = [{ [SORT_COLUMNS[query.sort]]: query.order }, { createdAt: query.order }, { id: query.order }];
+    // Ties broken by creation then id; the default sort is by creation, named once: SQLite reads a repeated column as
+    // a second sort key and sorted every row sharing the first one's instant (a 10⁵ import shares a few) in a temp tree.
+    const column = SORT_COLUMNS[query.sort];
+    const orderBy = [
+      { [column]: query.order },
+      ...(column === 'createdAt' ? [] : [{ createdAt: query.order }]),
+      { id: query.order },
+    ];
     const now = deps.now();
     const start = (query.page - 1) * query.pageSize;
     if (!query.trafficLight) {

@@ -85,9 +85,10 @@ export async function campaignStats(db: Db, actor: TApiActor, campaignId: string
   };
   if (!asOf.today) return compute();
   // Lights due to change are repaired first, so the version read next covers them.
-  await refreshStaleLights(db, { campaignId, ...taskScopeWhere(scope) }, now);
+  const inScope = { campaignId, ...taskScopeWhere(scope) };
+  await refreshStaleLights(db, inScope, now);
   const key = JSON.stringify([campaignId, query.by ?? '', asOf.asOf, scope]);
-  return todaysStats.get(key, await readVersion(db, campaignId), compute) as ReturnType<typeof compute>;
+  return todaysStats.get(key, await readVersion(db, inScope), compute) as ReturnType<typeof compute>;
 }
 
 /** The summary without `by` (its fields unchanged for existing callers) plus `totals` and `definitions`. */

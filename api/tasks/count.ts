@@ -12,6 +12,8 @@ export async function cappedCount(
   where: Prisma.TaskWhereInput,
   cap: number = LIST_COUNT_CAP,
 ): Promise<{ total: number; totalExact: boolean }> {
-  const n = await db.task.count({ where, take: cap + 1 });
+  // Prisma orders a count with `take` by id unless told otherwise, which walks the primary key and reads rows to
+  // filter; in creation order every scope and filter of the list has an index ending in (createdAt, id).
+  const n = await db.task.count({ where, take: cap + 1, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
   return n > cap ? { total: cap, totalExact: false } : { total: n, totalExact: true };
 }

@@ -35,6 +35,14 @@ export async function refreshStaleLights(db: Db, where: Prisma.TaskWhereInput, n
   const nowIso = now.toISOString();
   let refreshed = 0;
   let after: string | undefined;
+  // Usually nothing is stale (the workflows project each change on time): one probe down the light-change index says
+  // so. The batches below walk by id, which the database may do along the primary key, reading every row to filter.
+  const probe = await db.task.findFirst({
+    where: staleLightWhere(where, now),
+    orderBy: { lightChangesAt: 'asc' },
+    select: { id: true },
+  });
+  if (!probe) return 0;
   for (;;) {
     const rows = await db.task.findMany({
       where:

@@ -6,6 +6,7 @@
  * the `TaskPendingAction` rows (pendingActionRows, the projection's own function) agree with one another. These tasks
  * have no workflow (their `workflowId` names none): they are for reading; decisions go to the live ones.
  */
+import { appendAudits } from '../../activities/audit';
 import { randomUUID } from 'node:crypto';
 import { pendingActionRows } from '../../activities/pendingActions';
 import type { Db, Prisma } from '../../db/client';
@@ -264,6 +265,21 @@ export async function seedBulkTasks(options: TBulkSeedOptions): Promise<void> {
       if (reports.length) await tx.report.createMany({ data: reports });
       if (pending.length) await tx.taskPendingAction.createMany({ data: pending });
       if (notifications.length) await tx.notification.createMany({ data: notifications });
+      // The record of each task's first projected event, as its workflow would have written it: the reconciler of
+      // `npm start` (api/tasks/reconcile.ts) takes a task without it for one whose creation crashed before its
+      // workflow started, and would start 10⁵ workflows for the bulk rows of a directory served with DATA_DIR.
+      await appendAudits(
+        tx,
+        tasks.map((t) => ({
+          idempotencyKey: `${t.workflowId}:0000000000`,
+          taskId: t.id!,
+          campaignId: t.campaignId,
+          actorRole: 'system',
+          action: 'TaskAssigned',
+          toStatus: 'ASSIGNED',
+          at: new Date(t.createdAt!),
+        })),
+      );
     });
     options.onProgress?.(done + n);
     // Building and writing a chunk is synchronous work (the domain, better-sqlite3): let the event loop breathe

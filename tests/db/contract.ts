@@ -4,6 +4,7 @@
  */
 import type { Db } from '../../db/client';
 import type { TTestDb } from '../helpers/db';
+import { tasksVersion } from '../../api/readCache';
 
 type TMake = () => Promise<TTestDb>;
 
@@ -85,6 +86,21 @@ export function describeDbContract(make: TMake, options: TContractOptions = {}):
     expect(updated.stateJson).toEqual({ status: 'CLOSURE_REQUESTED' });
     const children = await t.db.unit.findUniqueOrThrow({ where: { id: province.id }, include: { children: true } });
     expect(children.children.map((c) => c.id)).toEqual([city.id]);
+  });
+
+  it('moves the tasks version of the read cache with every committed write of a task or a pending action, not with reads', async () => {
+    const { task } = await seedTask(t.db);
+    const v0 = await tasksVersion(t.db);
+    await t.db.task.findMany({ where: { id: task.id } });
+    expect(await tasksVersion(t.db)).toBe(v0);
+    await t.db.task.update({ where: { id: task.id }, data: { trafficLight: 'red' } });
+    const v1 = await tasksVersion(t.db);
+    expect(v1).not.toBe(v0);
+    await t.db.taskPendingAction.create({ data: { taskId: task.id, action: 'acknowledge', role: 'unit_staff' } });
+    const v2 = await tasksVersion(t.db);
+    expect(v2).not.toBe(v1);
+    await t.db.taskPendingAction.deleteMany({ where: { taskId: task.id } });
+    expect(await tasksVersion(t.db)).not.toBe(v2);
   });
 
   it('keys reports by task, period, round and version, and keeps their review and sign-off history', async () => {
