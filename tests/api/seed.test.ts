@@ -71,7 +71,7 @@ describe('demo organisation seed', () => {
     const staff = users.find((u) => u.role === 'unit_staff')!;
     const res = await as(app, staff).get('/api/tasks');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ items: [], total: 0, page: 1, pageSize: 50 });
+    expect(res.body).toEqual({ items: [], total: 0, totalExact: true, page: 1, pageSize: 50 });
     const inbox = await as(app, staff).get('/api/inbox');
     expect(inbox.body).toEqual({ reportsDue: [], reviews: [], signOffs: [], other: [], notifications: [] });
   });
