@@ -92,7 +92,9 @@ export function describeDbContract(make: TMake, options: TContractOptions = {}):
     const { task } = await seedTask(t.db);
     const v0 = await tasksVersion(t.db);
     await t.db.task.findMany({ where: { id: task.id } });
-    expect(await tasksVersion(t.db)).toBe(v0);
+    // On PostgreSQL the version is the cluster's snapshot xmax: other databases' writes (other test files at the same
+    // time) move it too, which costs cache hits, never correctness. SQLite's counter moves with this database alone.
+    if (!t.url.startsWith('postgres')) expect(await tasksVersion(t.db)).toBe(v0);
     await t.db.task.update({ where: { id: task.id }, data: { trafficLight: 'red' } });
     const v1 = await tasksVersion(t.db);
     expect(v1).not.toBe(v0);
