@@ -4,9 +4,19 @@
  * exits, however it exits (kill -9 included), so no orphan keeps the port and the history file.
  */
 import { main } from '../devserver/src/cli';
+import { collectGarbage } from '../devserver/src/gc';
 
 process.on('disconnect', () => {
   process.kill(process.pid, 'SIGTERM');
+});
+
+// The parent may ask for this process's memory (the soak run samples it): live heap after a full collection, so that
+// growth means something is held, not that the collector has not run yet.
+process.on('message', (msg: unknown) => {
+  if ((msg as { type?: unknown } | null)?.type !== 'memory') return;
+  const collected = collectGarbage();
+  const { rss, heapUsed } = process.memoryUsage();
+  process.send?.({ type: 'memory', rss, heapUsed, collected });
 });
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -19,6 +19,8 @@ export interface TDevServerProcessOptions {
 export interface TDevServerProcess {
   address: string;
   pid(): number | undefined;
+  /** The process's RSS and live heap after a full collection; undefined if it does not answer within 5 s. */
+  memory(): Promise<{ rss: number; heapUsed: number } | undefined>;
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,24 @@ export async function startDevServerProcess(opts: TDevServerProcessOptions): Pro
   return {
     address: first.address,
     pid: () => child.pid,
+    memory: () =>
+      new Promise((resolve) => {
+        const proc = child;
+        const done = (value: { rss: number; heapUsed: number } | undefined): void => {
+          clearTimeout(timer);
+          proc.removeListener('message', onMessage);
+          resolve(value);
+        };
+        const onMessage = (msg: unknown): void => {
+          const m = msg as { type?: unknown; rss?: unknown; heapUsed?: unknown } | null;
+          if (m?.type === 'memory' && typeof m.rss === 'number' && typeof m.heapUsed === 'number') {
+            done({ rss: m.rss, heapUsed: m.heapUsed });
+          }
+        };
+        const timer = setTimeout(() => done(undefined), 5_000);
+        proc.on('message', onMessage);
+        if (!proc.connected || !proc.send({ type: 'memory' })) done(undefined);
+      }),
     async stop() {
       stopping = true;
       process.removeListener('exit', killOnExit);

@@ -233,41 +233,62 @@ async function main(): Promise<void> {
     }
   };
 
-  type TRow = { minute: number; rss: number; devRss: number | undefined; heap: number; errors: number };
+  type TRow = {
+    minute: number;
+    rss: number;
+    devRss: number | undefined;
+    heap: number;
+    devHeap: number | undefined;
+    errors: number;
+  };
   const rows: TRow[] = [];
   let totalErrors = 0;
   let totalRequests = 0;
   console.log('');
   console.log(
-    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | live heap MB |',
+    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | live heap MB (api+worker) | live heap MB (dev server) |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  const report = (minute: number): void => {
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const report = async (minute: number): Promise<void> => {
     const done = current;
     current = new MinuteStats();
     const decisions = [...done.latencies.decision].sort((a, b) => a - b);
     const reads = [...done.latencies.read].sort((a, b) => a - b);
     collectGarbage();
     const memory = process.memoryUsage();
-    const devRss = rssOf(devserver.pid());
+    // The dev server's own sample (after its full collection), else its RSS from /proc.
+    const devMemory = await devserver.memory();
+    const devRss = devMemory?.rss ?? rssOf(devserver.pid());
     const requests = decisions.length + reads.length + done.errors;
     totalErrors += done.errors;
     totalRequests += requests;
-    rows.push({ minute, rss: memory.rss, devRss, heap: memory.heapUsed, errors: done.errors });
+    rows.push({
+      minute,
+      rss: memory.rss,
+      devRss,
+      heap: memory.heapUsed,
+      devHeap: devMemory?.heapUsed,
+      errors: done.errors,
+    });
     console.log(
       `| ${minute} | ${requests} | ${done.errors} | ${ms(percentile(decisions, 50))} / ${ms(percentile(decisions, 95))} | ` +
-        `${ms(percentile(reads, 50))} / ${ms(percentile(reads, 95))} | ${mb(memory.rss)} | ${devRss ? mb(devRss) : '—'} | ${mb(memory.heapUsed)} |`,
+        `${ms(percentile(reads, 50))} / ${ms(percentile(reads, 95))} | ${mb(memory.rss)} | ${devRss ? mb(devRss) : '—'} | ${mb(memory.heapUsed)} | ${devMemory ? mb(devMemory.heapUsed) : '—'} |`,
     );
     for (const s of done.samples) console.log(`|   error: ${s} |`);
   };
   let minute = 0;
-  const ticker = setInterval(() => report(++minute), MINUTE_MS);
+  // Samples one after the other (the dev server's answer is awaited), never two at once.
+  let reporting = Promise.resolve();
+  const ticker = setInterval(() => {
+    reporting = reporting.then(() => report(++minute));
+  }, MINUTE_MS);
   await Promise.all([
     ...staffs.map((s, i) => decisionLoop(s, tasksOf[i]!)),
     ...readers.map(([user, pathOf]) => readLoop(user, pathOf)),
   ]);
   clearInterval(ticker);
-  if (Date.now() - started - minute * MINUTE_MS > 5_000) report(++minute);
+  await reporting;
+  if (Date.now() - started - minute * MINUTE_MS > 5_000) await report(++minute);
 
   const audit = await verifyAuditChain(db);
   agent.destroy();
@@ -292,6 +313,7 @@ async function main(): Promise<void> {
     devRss: first.devRss && last.devRss ? growth(first.devRss, last.devRss) : NaN,
     total: growth(total(first), total(last)),
     heap: growth(first.heap, last.heap),
+    devHeap: first.devHeap && last.devHeap ? growth(first.devHeap, last.devHeap) : NaN,
   };
   const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '—');
   // The second half alone: growth that continues after warm-up (a leak) rather than caches filling up.
@@ -300,7 +322,8 @@ async function main(): Promise<void> {
   console.log(
     `[soak] ${minute} min, ${totalRequests} requests, ${totalErrors} errors; memory growth minute 1 → ${minute}: ` +
       `RSS api+worker ${mb(first.rss)} → ${mb(last.rss)} MB (${pct(g.rss)}), dev server ${first.devRss ? mb(first.devRss) : '—'} → ` +
-      `${last.devRss ? mb(last.devRss) : '—'} MB (${pct(g.devRss)}), together ${pct(g.total)}; live heap ${mb(first.heap)} → ${mb(last.heap)} MB (${pct(g.heap)})`,
+      `${last.devRss ? mb(last.devRss) : '—'} MB (${pct(g.devRss)}), together ${pct(g.total)}; live heap api+worker ${mb(first.heap)} → ${mb(last.heap)} MB (${pct(g.heap)}), dev server ` +
+      `${first.devHeap ? mb(first.devHeap) : '—'} → ${last.devHeap ? mb(last.devHeap) : '—'} MB (${pct(g.devHeap)})`,
   );
   console.log(
     `[soak] second half (minute ${middle.minute} → ${last.minute}): RSS together ${mb(total(middle))} → ${mb(total(last))} MB ` +

@@ -3,17 +3,15 @@ import { status } from '@grpc/grpc-js';
 import { type TimerHandle, type VirtualClock } from './clock';
 import { RpcError, invalid, notFound } from './errors';
 import { collectGarbage } from './gc';
+import { RunHistory, ownCopy } from './history';
 import { TaskQueue } from './matching';
 import {
   CT,
   ET,
   RS,
   TT,
-  HistoryEventType,
-  HistoryType,
   UpdateRequestType,
   WS,
-  decodeMessage,
   durFromMs,
   enums,
   msFromDur,
@@ -39,6 +37,8 @@ const LONG_POLL_MS = 55_000;
 const WAIT_POLL_MS = 20_000;
 /** Open runs untouched this long get their history encoded to save memory. */
 const IDLE_COMPACT_MS = 2_000;
+/** Rejected updates remembered for retries with the same ID (see rememberRejected). */
+const REJECTED_UPDATES_KEPT = 10_000;
 const EMPTY_TASK_QUEUE_KIND = enums.TaskQueueKind.TASK_QUEUE_KIND_NORMAL;
 
 const LAST_STAGE = enums.UpdateWorkflowExecutionLifecycleStage;
@@ -77,18 +77,22 @@ const CLOSING_COMMANDS = new Set<number>([
 
 export interface Run {
   s: RunState;
-  /** Decoded events; for runs loaded from the store, decoded on first access (idle runs stay compact). */
-  readonly history: Obj[];
-  /** Number of events, without decoding a lazily loaded history. */
+  /** Number of events. */
   size(): number;
-  /** The newest event, without decoding a compacted history (the client's `result()` asks only for the close event). */
+  /** Events [from, to) by 0-based index (event id i + 1 is index i), read back from the store where needed. */
+  slice(from: number, to?: number): Obj[];
+  /** Appends one event (written to the store at the end of the operation). */
+  push(ev: Obj): void;
+  /** The newest event, without reading the store (the client's `result()` asks only for the close event). */
   lastEvent(): Obj | undefined;
+  /** With a store: lets go of the events an open run's sticky worker no longer needs (they are in the store). */
+  release(): void;
   /**
-   * Keeps the history encoded (a closed run is rarely read again and its decoded events cost memory). With a store,
-   * a closed run whose events are all persisted keeps none: its history is read back from the store when asked for.
+   * Lets go of the decoded history (a run that sits idle or has closed): with a store it keeps only its event count
+   * and newest event and reads the rest back when asked; without one it packs the history into one message.
    */
   compact(): void;
-  /** Whether the history is currently decoded. */
+  /** Whether decoded events are held. */
   decoded(): boolean;
   /** History held in memory: decoded events and encoded bytes (0 and 0 once left to the store). */
   heldHistory(): { events: number; bytes: number };
@@ -203,13 +207,6 @@ function nextBackoff(
   const explicit = msFromDur(app?.nextRetryDelay);
   if (explicit > 0) delay = explicit;
   return { delayMs: delay, retryState: RS.RETRY_STATE_IN_PROGRESS };
-}
-
-/** A copy in an allocation of its own: a slice of a pooled or larger buffer would pin all of it. */
-function ownCopy(bytes: Uint8Array): Buffer {
-  const copy = Buffer.allocUnsafeSlow(bytes.length);
-  copy.set(bytes);
-  return copy;
 }
 
 /**
@@ -328,10 +325,7 @@ export class Engine {
     const loaded = this.store.loadAll();
     this.clock.advanceTo(loaded.clockMs);
     for (const r of loaded.runs) {
-      const run =
-        'stored' in r
-          ? this.newRun(r.state, undefined, undefined, r.stored)
-          : this.newRun(r.state, undefined, r.rawHistory);
+      const run = this.newRun(r.state, r.stored);
       run.persistedEvents = run.size();
       this.runs.set(run.s.runId, run);
     }
@@ -383,7 +377,9 @@ export class Engine {
       this.store.save(runs, this.current, this.now());
     }
     for (const r of runs) {
-      if (!this.isOpen(r) && r.historyWaiters.size === 0) r.compact();
+      if (r.historyWaiters.size > 0) continue;
+      if (!this.isOpen(r)) r.compact();
+      else r.release();
     }
   }
 
@@ -459,114 +455,50 @@ export class Engine {
     return { open, closed, storeReads: this.historyReads };
   }
 
-  private newRun(
-    s: RunState,
-    history: Obj[] = [],
-    raw?: Buffer[],
-    stored?: { count: number; last: Buffer | undefined },
-  ): Run {
-    let events: Obj[] | undefined = raw || stored ? undefined : history;
-    let pending = raw;
-    // With a store, a closed run whose events are all persisted holds no history: only its event count and its last
-    // (close) event, encoded in an allocation of its own (the client's `result()` asks only for that one). A real
-    // cluster keeps histories in its database too; holding them here grew memory with every run that closed.
-    const store = this.store;
-    let storedCount = stored?.count ?? 0;
-    let storedLast = stored?.last ? ownCopy(stored.last) : undefined;
+  private newRun(s: RunState, stored?: { count: number; last: Buffer | undefined }): Run {
     let evictionQueued = false;
-    // A compacted history is one History message in its own allocation: small pooled buffers would each pin an
-    // 8 KB slab, and decoded events pin the request buffers their payloads were sliced from.
-    let packed: Buffer | undefined;
-    let packedCount = 0;
-    // Where the newest event's bytes start inside `packed` (a History is its events, each length-delimited, in order).
-    let packedLastOffset = -1;
-    const run = {
+    const events: RunHistory = new RunHistory({
+      runId: s.runId,
+      source: this.store,
+      stored,
+      log: (line) => this.log(line),
+      // Events read back from the store are let go of once the current operation is over: callers use them
+      // synchronously, and an event appended meanwhile is persisted before they can leave.
+      onLoad: () => {
+        this.historyReads++;
+        if (evictionQueued) return;
+        evictionQueued = true;
+        setImmediate(() => {
+          evictionQueued = false;
+          if (run.historyWaiters.size > 0) return;
+          if (this.isOpen(run)) events.release(run.s.lastCompletedStartedEventId, run.persistedEvents);
+          else events.compact(run.persistedEvents);
+        });
+      },
+    });
+    const run: Run = {
       s,
       persistedEvents: 0,
       timers: new Map(),
       historyWaiters: new Set(),
       updateWaiters: new Set(),
       queryIds: [],
-      size: () => (events ? events.length : packed ? packedCount : pending ? pending.length : storedCount),
       touchedMs: Date.now(),
-      decoded: () => events !== undefined,
-      heldHistory: () => ({
-        events: events?.length ?? 0,
-        bytes: packed ? packed.length : pending ? pending.reduce((sum, b) => sum + b.length, 0) : 0,
-      }),
-      lastEvent: () => {
-        if (events) return events[events.length - 1];
-        if (packed)
-          return packedLastOffset >= 0 ? decodeMessage(HistoryEventType, packed.subarray(packedLastOffset)) : undefined;
-        if (pending) {
-          const lastRaw = pending[pending.length - 1];
-          return lastRaw ? decodeMessage(HistoryEventType, lastRaw) : undefined;
-        }
-        return storedLast ? decodeMessage(HistoryEventType, storedLast) : undefined;
+      size: () => events.size(),
+      slice: (from, to) => events.slice(from, to),
+      push: (ev) => events.push(ev),
+      lastEvent: () => events.lastEvent(),
+      decoded: () => events.decoded(),
+      heldHistory: () => events.held(),
+      release: () => {
+        if (this.isOpen(run)) events.release(run.s.lastCompletedStartedEventId, run.persistedEvents);
       },
       compact: () => {
         // A run compacted is one that sits (idle or closed): what its state holds is held for long.
         detachBytes(s);
-        const n = run.size();
-        // Every event must be in the store before it leaves memory (Store.save writes persistedEvents..size()).
-        if (store && s.status !== WS.WORKFLOW_EXECUTION_STATUS_RUNNING && n > 0 && run.persistedEvents >= n) {
-          if (!events && !packed && !pending) return;
-          const lastBytes = events
-            ? HistoryEventType.encode(events[n - 1]).finish()
-            : packed
-              ? packed.subarray(packedLastOffset)
-              : (pending as Buffer[])[n - 1];
-          storedLast = ownCopy(lastBytes);
-          storedCount = n;
-          events = undefined;
-          packed = undefined;
-          packedLastOffset = -1;
-          pending = undefined;
-          return;
-        }
-        if (!events) return;
-        const bytes = HistoryType.encode({ events }).finish();
-        packed = Buffer.allocUnsafeSlow(bytes.length);
-        packed.set(bytes);
-        packedCount = events.length;
-        const last = events[events.length - 1];
-        packedLastOffset = last ? bytes.length - HistoryEventType.encode(last).finish().length : -1;
-        events = undefined;
-        pending = undefined;
+        events.compact(run.persistedEvents);
       },
-    } as unknown as Run;
-    Object.defineProperty(run, 'history', {
-      enumerable: true,
-      get: () => {
-        if (!events) {
-          if (packed) events = (decodeMessage(HistoryType, packed).events as Obj[] | undefined) ?? [];
-          else if (pending) events = pending.map((b) => decodeMessage(HistoryEventType, b));
-          else if (store && storedCount > 0) {
-            const rows = store.loadEvents(s.runId);
-            if (rows.length !== storedCount) {
-              this.log(`run ${s.runId}: ${rows.length} events in the store, ${storedCount} expected`);
-            }
-            events = rows.map((b) => decodeMessage(HistoryEventType, b));
-            this.historyReads++;
-            // Dropped again once the current operation is over: callers use the array synchronously (or keep their
-            // own reference), and an event appended meanwhile is persisted before compact() lets it go.
-            if (!evictionQueued) {
-              evictionQueued = true;
-              setImmediate(() => {
-                evictionQueued = false;
-                if (run.historyWaiters.size === 0) run.compact();
-              });
-            }
-          } else events = [];
-          storedLast = undefined;
-          storedCount = 0;
-          packed = undefined;
-          packedLastOffset = -1;
-          pending = undefined;
-        }
-        return events;
-      },
-    });
+    };
     return run;
   }
 
@@ -616,7 +548,7 @@ export class Engine {
       this.append(run, ET.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, scheduled);
     }
     const ev = this.eventOf(run.size() + 1, type, attrs, this.now());
-    run.history.push(ev);
+    run.push(ev);
     this.markDirty(run);
     for (const w of [...run.historyWaiters]) w();
     return ev;
@@ -649,11 +581,14 @@ export class Engine {
     entry.events.forEach((e, i) => {
       let attrs = i === 1 && entry.linkStarted ? { ...e.attrs, startedEventId: startedId } : e.attrs;
       if (attrs.startedEventId === -1) {
-        const started = run.history.find(
-          (h) =>
-            h.eventType === ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED &&
-            eventAttributes(h).initiatedEventId === attrs.initiatedEventId,
-        );
+        // A child's started event comes after its initiated event: only the events since then are searched.
+        const started = run
+          .slice(Number(attrs.initiatedEventId) || 0)
+          .find(
+            (h) =>
+              h.eventType === ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED &&
+              eventAttributes(h).initiatedEventId === attrs.initiatedEventId,
+          );
         attrs = { ...attrs, startedEventId: started?.eventId ?? 0 };
       }
       const ev = this.append(run, e.type, attrs);
@@ -1199,7 +1134,7 @@ export class Engine {
         id: `${u.updateId}/request`,
         protocolInstanceId: u.updateId,
         eventId: startedEventId - 1,
-        body: packAny(UpdateRequestType, u.request),
+        body: packAny(UpdateRequestType, u.request ?? {}),
       });
     }
     const queries: Obj = {};
@@ -1222,7 +1157,7 @@ export class Engine {
       startedEventId,
       attempt: s.wft.attempt,
       backlogCountHint: 0,
-      history: { events: [...run.history.slice(from), ...transientEvents] },
+      history: { events: [...run.slice(from), ...transientEvents] },
       workflowExecutionTaskQueue: { name: s.taskQueue, kind: EMPTY_TASK_QUEUE_KIND },
       scheduledTime: tsFromMs(s.wft.scheduledMs),
       startedTime: tsFromMs(s.wft.startedMs),
@@ -2317,11 +2252,13 @@ export class Engine {
   private markChildStarted(run: Run, initiatedEventId: number): void {
     const child = run.s.children[String(initiatedEventId)];
     if (!child) return;
-    const ev = run.history.find(
-      (e) =>
-        e.eventType === ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED &&
-        eventAttributes(e).initiatedEventId === initiatedEventId,
-    );
+    const ev = run
+      .slice(initiatedEventId)
+      .find(
+        (e) =>
+          e.eventType === ET.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED &&
+          eventAttributes(e).initiatedEventId === initiatedEventId,
+      );
     if (ev) child.startedEventId = ev.eventId;
   }
 
@@ -2667,10 +2604,10 @@ export class Engine {
           const last = r.lastEvent();
           return { history: { events: last ? [last] : [] }, archived: false };
         }
-      } else if (r.history.length > from || !req.waitNewEvent || closed) {
-        const events = r.history.slice(from, from + pageSize);
+      } else if (r.size() > from || !req.waitNewEvent || closed) {
+        const events = r.slice(from, from + pageSize);
         const next = from + events.length;
-        const more = next < r.history.length || (req.waitNewEvent && !closed);
+        const more = next < r.size() || (req.waitNewEvent && !closed);
         return {
           history: { events },
           nextPageToken: more ? Buffer.from(JSON.stringify({ r: r.s.runId, n: next })) : undefined,
@@ -2698,10 +2635,10 @@ export class Engine {
     const ns = this.checkNamespace(req.namespace);
     const run = this.findRun(ns, req.execution);
     const pageSize = req.maximumPageSize > 0 ? req.maximumPageSize : 1000;
-    let end = run.history.length;
+    let end = run.size();
     if (req.nextPageToken && req.nextPageToken.length > 0) end = Number(Buffer.from(req.nextPageToken).toString());
     const start = Math.max(0, end - pageSize);
-    const events = run.history.slice(start, end).reverse();
+    const events = run.slice(start, end).reverse();
     return { history: { events }, nextPageToken: start > 0 ? Buffer.from(String(start)) : undefined };
   }
 
@@ -2954,7 +2891,7 @@ export class Engine {
       workflowType: { name: s.workflowType },
       previousStartedEventId: s.lastCompletedStartedEventId,
       startedEventId: s.lastCompletedStartedEventId,
-      history: { events: run.history.slice(sticky ? s.lastCompletedStartedEventId : 0) },
+      history: { events: run.slice(sticky ? s.lastCompletedStartedEventId : 0) },
       query: q.query,
       workflowExecutionTaskQueue: { name: s.taskQueue, kind: EMPTY_TASK_QUEUE_KIND },
       attempt: 1,
@@ -3008,26 +2945,34 @@ export class Engine {
         });
         u.state = 'accepted';
         u.acceptedEventId = ev.eventId;
+        // The request is in the accepted event now; the run's state need not carry it (it is saved at every change).
+        delete u.request;
         break;
       }
       case 'temporal.api.update.v1.Rejection': {
         if (!u) return;
         u.state = 'completed';
         u.outcome = { failure: body.value.failure };
+        delete u.request;
         // Rejected updates leave no trace in history, like on the real server.
         delete s.updates[updateId];
-        this.rejectedUpdates.set(`${s.runId}/${updateId}`, u);
+        this.rememberRejected(`${s.runId}/${updateId}`, u);
         break;
       }
       case 'temporal.api.update.v1.Response': {
         if (!u) return;
-        this.append(run, ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, {
+        const ev = this.append(run, ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, {
           meta: body.value.meta ?? { updateId },
           acceptedEventId: u.acceptedEventId,
           outcome: body.value.outcome,
         });
+        // What a completed update keeps is where its outcome is (as the real server's mutable state does): a retried
+        // request with the same ID reads it from the event. Keeping outcomes and requests in the state made a
+        // long-lived run's state (saved whole at every change) grow with every decision.
         u.state = 'completed';
-        u.outcome = body.value.outcome;
+        u.completedEventId = ev.eventId;
+        delete u.request;
+        delete u.outcome;
         break;
       }
       default:
@@ -3037,8 +2982,30 @@ export class Engine {
     for (const w of [...run.updateWaiters]) w();
   }
 
-  /** Rejected updates are remembered in memory only, so a retried request with the same ID gets the same answer. */
+  /**
+   * Rejected updates are remembered in memory only, so a retried request with the same ID gets the same answer: the
+   * most recent REJECTED_UPDATES_KEPT of them (a client retries within seconds; an unbounded map grew with every
+   * refused decision).
+   */
   private readonly rejectedUpdates = new Map<string, UpdateState>();
+
+  private rememberRejected(key: string, u: UpdateState): void {
+    this.rejectedUpdates.delete(key);
+    this.rejectedUpdates.set(key, u);
+    while (this.rejectedUpdates.size > REJECTED_UPDATES_KEPT) {
+      const oldest = this.rejectedUpdates.keys().next().value as string;
+      this.rejectedUpdates.delete(oldest);
+    }
+  }
+
+  /** A completed update's outcome: held while fresh (rejections, forced failures), else read from its event. */
+  private outcomeOf(run: Run, u: UpdateState): Obj | undefined {
+    if (u.state !== 'completed') return undefined;
+    if (u.outcome) return u.outcome;
+    if (!u.completedEventId) return undefined;
+    const ev = run.slice(u.completedEventId - 1, u.completedEventId)[0];
+    return ev ? eventAttributes(ev).outcome : undefined;
+  }
 
   private findUpdate(run: Run, updateId: string): { run: Run; u: UpdateState } | undefined {
     const u = run.s.updates[updateId] ?? this.rejectedUpdates.get(`${run.s.runId}/${updateId}`);
@@ -3076,7 +3043,7 @@ export class Engine {
     run = result.run;
     return {
       updateRef: { workflowExecution: this.execOf(run), updateId },
-      outcome: result.u?.state === 'completed' ? result.u.outcome : undefined,
+      outcome: result.u ? this.outcomeOf(run, result.u) : undefined,
       stage: result.u ? this.updateStage(result.u) : LAST_STAGE.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED,
     };
   }
@@ -3139,7 +3106,7 @@ export class Engine {
     const result = await this.waitUpdate(run, updateId, wanted, ctx);
     if (!result.u) throw notFound(`update ${updateId} not found`);
     return {
-      outcome: result.u.state === 'completed' ? result.u.outcome : undefined,
+      outcome: this.outcomeOf(result.run, result.u),
       stage: this.updateStage(result.u),
       updateRef: { workflowExecution: this.execOf(result.run), updateId },
     };
@@ -3275,7 +3242,7 @@ export class Engine {
 
   /** Payload check used in tests of the store: how many events the engine holds for a run. */
   historyOf(runId: string): Obj[] {
-    return this.runs.get(runId)?.history ?? [];
+    return this.runs.get(runId)?.slice(0) ?? [];
   }
 
   hasEmptyInput(run: Run): boolean {

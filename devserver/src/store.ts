@@ -1,14 +1,13 @@
 import Database from 'better-sqlite3';
 import type { Run } from './engine';
-import { HistoryEventType, WS, encodeMessage } from './proto';
+import { HistoryEventType, encodeMessage } from './proto';
 import type { RunState } from './types';
 
 /**
- * One run read at start. An open run comes with its events (decoded lazily); a closed run only with its event count
- * and its encoded last event: its history stays in the `events` table until something asks for it.
+ * One run read at start: its state, its event count and its encoded last event. Its history stays in the `events`
+ * table until something asks for it (an open run's next workflow task reads the events it needs).
  */
-export type LoadedRun =
-  { state: RunState; rawHistory: Buffer[] } | { state: RunState; stored: { count: number; last: Buffer | undefined } };
+export type LoadedRun = { state: RunState; stored: { count: number; last: Buffer | undefined } };
 
 export interface LoadedState {
   clockMs: number;
@@ -76,7 +75,9 @@ export class Store {
       'INSERT OR REPLACE INTO current_runs (namespace, workflow_id, run_id) VALUES (?, ?, ?)',
     );
     this.upsertMeta = this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
-    this.selectEvents = this.db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY event_id').pluck();
+    this.selectEvents = this.db
+      .prepare('SELECT data FROM events WHERE run_id = ? AND event_id > ? AND event_id <= ? ORDER BY event_id')
+      .pluck();
     this.selectLastEvent = this.db.prepare(
       'SELECT event_id, data FROM events WHERE run_id = ? ORDER BY event_id DESC LIMIT 1',
     );
@@ -84,8 +85,10 @@ export class Store {
       for (const run of runs) {
         const s = run.s;
         this.upsertRun.run(s.runId, s.namespace, s.workflowId, s.status, toJson(s));
-        for (let i = run.persistedEvents; i < run.size(); i++) {
-          this.insertEvent.run(s.runId, i + 1, encodeMessage(HistoryEventType, run.history[i]));
+        // Events not yet persisted are always held in memory (only persisted ones leave it).
+        const fresh = run.slice(run.persistedEvents);
+        for (let i = 0; i < fresh.length; i++) {
+          this.insertEvent.run(s.runId, run.persistedEvents + i + 1, encodeMessage(HistoryEventType, fresh[i]));
         }
         const cur = current.get(`${s.namespace}\u0000${s.workflowId}`);
         if (cur) this.upsertCurrent.run(s.namespace, s.workflowId, cur);
@@ -107,30 +110,14 @@ export class Store {
       .run(namespace, workflowId, runId);
   }
 
-  /** A run's whole history, encoded, in event order (closed runs keep theirs only here). */
-  loadEvents(runId: string): Buffer[] {
-    return this.selectEvents.all(runId) as Buffer[];
+  /** Events [from, to) of a run by 0-based index (event id i + 1 is index i), encoded, in event order. */
+  loadEventRange(runId: string, from: number, to: number): Buffer[] {
+    return this.selectEvents.all(runId, from, to) as Buffer[];
   }
 
   loadAll(): LoadedState {
     const clockRow = this.db.prepare("SELECT value FROM meta WHERE key = 'clock'").get() as
       { value: string } | undefined;
-    const histories = new Map<string, Buffer[]>();
-    // Only open runs' events: a closed run's history is read from the table when asked for (memory stays flat
-    // however many runs have closed).
-    const evStmt = this.db.prepare(
-      `SELECT run_id, event_id, data FROM events
-       WHERE run_id IN (SELECT run_id FROM runs WHERE status = ${WS.WORKFLOW_EXECUTION_STATUS_RUNNING})
-       ORDER BY run_id, event_id`,
-    );
-    for (const row of evStmt.iterate() as Iterable<{ run_id: string; data: Buffer }>) {
-      let list = histories.get(row.run_id);
-      if (!list) {
-        list = [];
-        histories.set(row.run_id, list);
-      }
-      list.push(row.data);
-    }
     const runs: LoadedState['runs'] = [];
     // all(), not iterate(): the last-event lookup below cannot run while an iterator holds the connection.
     for (const row of this.db.prepare('SELECT run_id, status, state FROM runs').all() as Array<{
@@ -139,13 +126,9 @@ export class Store {
       state: string;
     }>) {
       const state = fromJson<RunState>(row.state);
-      if (row.status === WS.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-        runs.push({ state, rawHistory: histories.get(row.run_id) ?? [] });
-      } else {
-        // Event ids are 1..n without gaps (event i + 1 is written from history[i]), so the last id is the count.
-        const last = this.selectLastEvent.get(row.run_id) as { event_id: number; data: Buffer } | undefined;
-        runs.push({ state, stored: { count: last?.event_id ?? 0, last: last?.data } });
-      }
+      // Event ids are 1..n without gaps (event i + 1 is written from history[i]), so the last id is the count.
+      const last = this.selectLastEvent.get(row.run_id) as { event_id: number; data: Buffer } | undefined;
+      runs.push({ state, stored: { count: last?.event_id ?? 0, last: last?.data } });
     }
     const current = (
       this.db.prepare('SELECT namespace, workflow_id, run_id FROM current_runs').all() as Array<{

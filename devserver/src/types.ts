@@ -46,9 +46,13 @@ export interface ChildState {
 
 export interface UpdateState {
   updateId: string;
-  request: Obj;
+  /** Until accepted (the accepted event carries it from then on). */
+  request?: Obj;
   state: 'admitted' | 'sent' | 'accepted' | 'completed';
   acceptedEventId: number;
+  /** The completed event, where the outcome of an update completed by the workflow is read from. */
+  completedEventId?: number;
+  /** Outcomes that have no event: rejections, and failures written by the server when the run closed first. */
   outcome?: Obj;
 }
 

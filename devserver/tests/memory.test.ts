@@ -18,7 +18,7 @@ import { ActivityRecorder } from './helpers/activities';
 import { bundleFor, eventually, quietRuntime, replayHandles, uid } from './helpers/env';
 import { addItemSignal, collectWorkflow, finishSignal, itemsQuery } from './workflows/basics';
 import { runActivityWorkflow } from './workflows/activities';
-import { addSignal, chainWorkflow } from './workflows/updates';
+import { addSignal, addUpdate, chainWorkflow, counterWorkflow, doneSignal } from './workflows/updates';
 
 type THistory = temporal.api.history.v1.IHistory;
 const EventType = temporal.api.enums.v1.EventType;
@@ -281,4 +281,93 @@ it('keeps no history of closed runs in memory and reads it back from the store, 
       `heap used ${mb(process.memoryUsage().heapUsed)}`,
     ].join('\n'),
   );
+}, 300_000);
+
+/**
+ * A long-lived open run (a task that sees a decision every day for years) must not grow the server with every
+ * decision: between its workflow tasks it holds only what its sticky worker's next task needs (the rest is in the
+ * store), and its state keeps only where each completed update's outcome is, not the request and outcome themselves.
+ * A retried update ID is still answered from the store, a worker without the run in its cache still gets the whole
+ * history, and the history read back replays.
+ */
+it("keeps an open run's history and state bounded however many updates it completes", async () => {
+  const dbFile = join(tmp, 'open.db');
+  const taskQueue = uid('open');
+  const server = await startPersistent(dbFile);
+  live.server = server;
+  const connection = await Connection.connect({ address: server.address });
+  live.connection = connection;
+  const client = new Client({ connection });
+  const { engine } = server;
+  const native = await NativeConnection.connect({ address: server.address });
+  const handle = await client.workflow.start(counterWorkflow, {
+    taskQueue,
+    workflowId: uid('open-counter'),
+    args: [0],
+  });
+  const run = (): NonNullable<ReturnType<typeof engine.runs.get>> => {
+    const r = engine.runs.get(handle.firstExecutionRunId);
+    if (!r) throw new Error('run not found');
+    return r;
+  };
+  const stateBytes = (): number => JSON.stringify(run().s).length;
+  const UPDATES = 150;
+  let stateAt20 = 0;
+  let maxHeld = 0;
+  const cached = await Worker.create({ connection: native, taskQueue, workflowBundle: bundle });
+  await cached.runUntil(async () => {
+    for (let i = 1; i <= UPDATES; i++) {
+      expect(await handle.executeUpdate(addUpdate, { args: [1], updateId: `add-${i}` })).toBe(i);
+      maxHeld = Math.max(maxHeld, run().heldHistory().events);
+      if (i === 20) stateAt20 = stateBytes();
+    }
+    // A validator's refusal, then the same ID again: the same answer, from memory.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const err = await handle.executeUpdate(addUpdate, { args: [-1], updateId: 'negative' }).catch((e: unknown) => e);
+      expect((err as Error).cause).toMatchObject({ message: 'negative numbers are rejected' });
+    }
+  });
+  const size = run().size();
+  expect(size).toBeGreaterThan(UPDATES * 5);
+  // Between tasks: the events since the last completed workflow task, whatever the history's length.
+  expect(maxHeld).toBeLessThanOrEqual(12);
+  // Per completed update the state keeps its ID and two event ids (~100 bytes), not its request and outcome.
+  expect((stateBytes() - stateAt20) / (UPDATES - 20)).toBeLessThan(120);
+  expect(run().s.updates['add-7']).toEqual({
+    updateId: 'add-7',
+    state: 'completed',
+    acceptedEventId: expect.any(Number),
+    completedEventId: expect.any(Number),
+  });
+
+  // The same update ID again: answered with its first outcome, read from the store, and nothing new is written.
+  const reads = engine.historyMemory().storeReads;
+  expect(await handle.executeUpdate(addUpdate, { args: [100], updateId: 'add-7' })).toBe(7);
+  expect(engine.historyMemory().storeReads).toBeGreaterThan(reads);
+  expect(run().size()).toBe(size);
+
+  // A worker without a cache gets the whole history, read back from the store, for every task.
+  const uncached = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: bundle,
+    maxCachedWorkflows: 0,
+  });
+  await uncached.runUntil(async () => {
+    for (let i = UPDATES + 1; i <= UPDATES + 5; i++) {
+      expect(await handle.executeUpdate(addUpdate, { args: [1], updateId: `add-${i}` })).toBe(i);
+    }
+    await handle.signal(doneSignal);
+    expect(await handle.result()).toBe(UPDATES + 5);
+  });
+  await native.close();
+  const history = await handle.fetchHistory();
+  const events = history.events ?? [];
+  expect(events.map((e) => Number(e.eventId))).toEqual(events.map((_e, i) => i + 1));
+  expect(events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)).toHaveLength(
+    UPDATES + 5,
+  );
+  expect(await replayHandles(bundle, [handle as WorkflowHandle])).toEqual([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  await expectNoClosedHistoryHeld(engine);
 }, 300_000);
