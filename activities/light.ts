@@ -41,19 +41,19 @@ export function lightColumns(state: TaskState, policy: TCampaignPolicy, at: stri
 }
 
 /**
- * The columns for a snapshot being projected. The policy is the campaign's row, read in the projection's own
- * transaction (one primary-key read) rather than passed in the activity input: the input is recorded in the
- * workflow history with every decision, and a policy there would grow every marker for a value the database holds
- * already (policies are fixed when the campaign is created). It is also the policy the read side's repair uses.
+ * The columns for a snapshot being projected. The policy is the campaign's row, read by the projection in its own
+ * transaction (one primary-key read, shared with the pending actions) rather than passed in the activity input: the
+ * input is recorded in the workflow history with every decision, and a policy there would grow every marker for a
+ * value the database holds already (policies are fixed when the campaign is created). It is also the policy the read
+ * side's repair uses.
  */
 export async function snapshotLightColumns(
   tx: Tx,
   state: TaskState,
   at: string,
+  policy: TCampaignPolicy,
   change?: { key: string; events: readonly { type: string; final?: boolean }[] },
 ) {
-  const campaign = await tx.campaign.findUnique({ where: { id: state.campaignId }, select: { policy: true } });
-  const policy = parsePolicy(campaign?.policy);
   const columns = lightColumns(state, policy, at);
   if (change) {
     await recordLightChange(tx, {
@@ -86,13 +86,14 @@ export async function recordLightChange(
   },
 ): Promise<{ from: TrafficLight; to: TrafficLight } | null> {
   const { state, toLight } = input;
-  const last = await tx.taskLightChange.findFirst({
-    where: { taskId: state.taskId },
-    orderBy: [{ at: 'desc' }, { idempotencyKey: 'desc' }],
-    select: { toLight: true },
-  });
-  const row = last ? null : await tx.task.findUnique({ where: { id: state.taskId }, select: { trafficLight: true } });
-  const from = (last?.toLight ?? row?.trafficLight ?? 'green') as TrafficLight;
+  // Both in one statement (every projection asks, and most tasks have no change recorded yet): the last recorded
+  // change's light, and the row's own column. Plain SQL both providers read alike; always exactly one row.
+  const [lights] = await tx.$queryRaw<{ lastLight: string | null; rowLight: string | null }[]>`
+    SELECT
+      (SELECT c."toLight" FROM "TaskLightChange" c WHERE c."taskId" = ${state.taskId}
+        ORDER BY c."at" DESC, c."idempotencyKey" DESC LIMIT 1) AS "lastLight",
+      (SELECT t."trafficLight" FROM "Task" t WHERE t."id" = ${state.taskId}) AS "rowLight"`;
+  const from = (lights?.lastLight ?? lights?.rowLight ?? 'green') as TrafficLight;
   if (from === toLight) return null;
   const idempotencyKey = `${input.key}:light:${toLight}`;
   if (await tx.taskLightChange.findUnique({ where: { idempotencyKey } })) return null;

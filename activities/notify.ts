@@ -43,49 +43,61 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
     if (subject) input = { ...input, ...renderRequested(subject, input.text) };
   }
   const fanOut = createFanOut(tx, currentDeliveryConfig());
-  let written = 0;
+  // Every recipient's rows in a few statements whatever their number (one lookup of the keys already written, one
+  // insert per table), not three per person: a unit's notice reaches each of its members.
+  const intended: { key: string; userId: string; unitId: string | null }[] = [];
   for (const [index, recipient] of input.recipients.entries()) {
-    const userIds = await resolveRecipient(tx, recipient);
-    for (const userId of userIds) {
-      const key = `${input.idempotencyKey}:${index}:${userId}`;
-      const existing = await tx.notification.findUnique({ where: { idempotencyKey: key } });
-      if (existing) continue;
-      await tx.notification.create({
-        data: {
-          idempotencyKey: key,
-          userId,
-          unitId: recipient.unitId ?? null,
-          taskId: input.taskId ?? null,
-          kind: input.kind,
-          title: input.title,
-          body: input.body,
-          createdAt: at,
-        },
-      });
-      const payload: TOutboxPayload = {
-        userId,
+    for (const userId of await resolveRecipient(tx, recipient)) {
+      intended.push({ key: `${input.idempotencyKey}:${index}:${userId}`, userId, unitId: recipient.unitId ?? null });
+    }
+  }
+  if (intended.length === 0) return 0;
+  const existing = new Set<string>();
+  // Keys are bound parameters: chunks keep a statement far below SQLite's limit however large a unit is.
+  for (let i = 0; i < intended.length; i += 500) {
+    const rows = await tx.notification.findMany({
+      where: { idempotencyKey: { in: intended.slice(i, i + 500).map((n) => n.key) } },
+      select: { idempotencyKey: true },
+    });
+    for (const row of rows) existing.add(row.idempotencyKey);
+  }
+  const fresh = intended.filter((n) => !existing.has(n.key));
+  const payloadOf = (userId: string): TOutboxPayload => ({
+    userId,
+    taskId: input.taskId ?? null,
+    kind: input.kind,
+    title: input.title,
+    body: input.body,
+    link: input.link ?? null,
+    actorId: input.actorId ?? null,
+  });
+  for (let i = 0; i < fresh.length; i += 500) {
+    const chunk = fresh.slice(i, i + 500);
+    await tx.notification.createMany({
+      data: chunk.map((n) => ({
+        idempotencyKey: n.key,
+        userId: n.userId,
+        unitId: n.unitId,
         taskId: input.taskId ?? null,
         kind: input.kind,
         title: input.title,
         body: input.body,
-        link: input.link ?? null,
-        actorId: input.actorId ?? null,
-      };
-      await tx.outboxMessage.create({
-        data: {
-          idempotencyKey: key,
-          channel: 'in_app',
-          payload: { ...payload },
-          status: 'sent',
-          sentAt: at,
-          createdAt: at,
-        },
-      });
-      await fanOut(key, payload, at);
-      written++;
-    }
+        createdAt: at,
+      })),
+    });
+    await tx.outboxMessage.createMany({
+      data: chunk.map((n) => ({
+        idempotencyKey: n.key,
+        channel: 'in_app',
+        payload: { ...payloadOf(n.userId) },
+        status: 'sent',
+        sentAt: at,
+        createdAt: at,
+      })),
+    });
   }
-  return written;
+  for (const n of fresh) await fanOut(n.key, payloadOf(n.userId), at);
+  return fresh.length;
 }
 
 /**
@@ -93,13 +105,25 @@ export async function writeNotifications(tx: Tx, input: TNotifyInput, at: Date):
  * row is missing. `leadUnitId` overrides the row's (a batch being projected may have just reassigned the task).
  */
 export async function textSubject(tx: Tx, taskId: string, leadUnitId?: string): Promise<TTextSubject | null> {
-  const task = await tx.task.findUnique({
-    where: { id: taskId },
-    select: { measure: true, leadUnitId: true, problem: { select: { title: true } } },
-  });
+  // One statement, not three (the task, its problem, the unit): every notifying event of a projection asks this.
+  type TRow = { measure: string; title: string | null; unitName: string | null };
+  const rows =
+    leadUnitId === undefined
+      ? await tx.$queryRaw<TRow[]>`
+          SELECT t."measure" AS "measure", p."title" AS "title", u."name" AS "unitName"
+          FROM "Task" t
+          LEFT JOIN "Problem" p ON p."id" = t."problemId"
+          LEFT JOIN "Unit" u ON u."id" = t."leadUnitId"
+          WHERE t."id" = ${taskId}`
+      : await tx.$queryRaw<TRow[]>`
+          SELECT t."measure" AS "measure", p."title" AS "title", u."name" AS "unitName"
+          FROM "Task" t
+          LEFT JOIN "Problem" p ON p."id" = t."problemId"
+          LEFT JOIN "Unit" u ON u."id" = ${leadUnitId}
+          WHERE t."id" = ${taskId}`;
+  const task = rows[0];
   if (!task) return null;
-  const unit = await tx.unit.findUnique({ where: { id: leadUnitId ?? task.leadUnitId }, select: { name: true } });
-  return { taskId, title: task.problem?.title || task.measure, unitName: unit?.name ?? '责任单位' };
+  return { taskId, title: task.title || task.measure, unitName: task.unitName ?? '责任单位' };
 }
 
 async function resolveRecipient(tx: Tx, recipient: TRecipient): Promise<string[]> {

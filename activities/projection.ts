@@ -9,10 +9,11 @@ import { appendAudit } from './audit';
 import { deadlineDate } from '../domain/deadline';
 import { currentSigner } from '../domain/task';
 import type { EvidenceRef, TaskEvent, TaskState } from '../domain/task';
-import { snapshotLightColumns } from './light';
+import type { TCampaignPolicy } from '../domain/policy';
+import { parsePolicy, snapshotLightColumns } from './light';
 import { supervisorsOver, writeSupervisionNotice } from './supervision';
 import { textSubject, writeNotifications, type TNotifyInput } from './notify';
-import { projectPendingActions } from './pendingActions';
+import { writePendingActions } from './pendingActions';
 import * as texts from './texts';
 import type { ActivityDeps, TRecipient } from './types';
 
@@ -33,16 +34,20 @@ export function projectTaskEventsActivity({ db }: ActivityDeps) {
     if (input.events.length === 0) return { written: false };
     const firstKey = auditKey(input, 0);
     return db.$transaction(async (tx) => {
-      const already = await tx.auditEvent.findUnique({ where: { idempotencyKey: firstKey } });
+      const already = await tx.auditEvent.findUnique({ where: { idempotencyKey: firstKey }, select: { id: true } });
       if (already) return { written: false };
       for (const [i, event] of input.events.entries()) {
         await projectEvent(tx, input, event, i);
       }
-      await writeSnapshot(tx, input.state, input.events[input.events.length - 1]!.at, {
-        key: firstKey,
-        events: input.events,
+      const at = input.events[input.events.length - 1]!.at;
+      // The campaign's policy, read once for the light and the pending actions.
+      const campaign = await tx.campaign.findUnique({
+        where: { id: input.state.campaignId },
+        select: { policy: true },
       });
-      await projectPendingActions(tx, input.state, input.events[input.events.length - 1]!.at);
+      const policy = parsePolicy(campaign?.policy);
+      await writeSnapshot(tx, input.state, at, policy, { key: firstKey, events: input.events });
+      await writePendingActions(tx, input.state, policy, at);
       return { written: true };
     });
   };
@@ -58,10 +63,12 @@ async function writeSnapshot(
   tx: Tx,
   state: TaskState,
   at: string,
+  policy: TCampaignPolicy,
   change?: { key: string; events: TaskEvent[] },
 ): Promise<void> {
   const level = state.status === 'CLOSURE_REQUESTED' && state.closure ? state.closure.levelReached + 1 : null;
-  await tx.task.update({
+  // updateMany: `update` reads the whole row back (its state included) for a result nobody uses.
+  const { count } = await tx.task.updateMany({
     where: { id: state.taskId },
     data: {
       status: state.status,
@@ -78,9 +85,11 @@ async function writeSnapshot(
       updatedAt: new Date(at),
       // The light as of this snapshot and when it next may change (the workflow wakes then to project it again);
       // a change of light is recorded for the timeline (and a turn to red told) before the row is written.
-      ...(await snapshotLightColumns(tx, state, at, change)),
+      ...(await snapshotLightColumns(tx, state, at, policy, change)),
     },
   });
+  // As `update` would: a task row that is not there fails the projection (the activity retries) rather than passing.
+  if (count !== 1) throw new Error(`projection: task ${state.taskId} not found`);
 }
 
 async function projectEvent(tx: Tx, input: TProjectTaskEventsInput, event: TaskEvent, index: number): Promise<void> {

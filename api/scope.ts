@@ -25,19 +25,28 @@ export type TScope = { all: true } | { all: false; unitIds: string[]; leaderId?:
 export const CROSS_TASK_IDS_MAX = 2_000;
 
 export async function scopeOf(db: Db, actor: TApiActor): Promise<TScope> {
+  const units = await scopeUnitsOf(db, actor);
+  return unitScope(db, units, units.leaderId);
+}
+
+/** The units whose tasks the caller sees (and the leader whose tasks they see), before any task is looked at. */
+async function scopeUnitsOf(
+  db: Db,
+  actor: TApiActor,
+): Promise<{ ids: string[]; everyUnit: boolean; leaderId?: string }> {
   switch (actor.role) {
     case 'admin':
-      return { all: true };
+      return { ids: [], everyUnit: true };
     case 'supervisor':
-      return unitScope(db, await jurisdictionUnits(db, actor.unitId));
+      return jurisdictionUnits(db, actor.unitId);
     case 'office': {
-      const office = await db.unit.findUnique({ where: { id: actor.unitId } });
-      return unitScope(db, await subtreesOf(db, [office?.parentId ?? actor.unitId]));
+      const office = await db.unit.findUnique({ where: { id: actor.unitId }, select: { parentId: true } });
+      return subtreesOf(db, [office?.parentId ?? actor.unitId]);
     }
     case 'leader':
-      return unitScope(db, await subtreesOf(db, [actor.unitId]), actor.userId);
+      return { ...(await subtreesOf(db, [actor.unitId])), leaderId: actor.userId };
     default:
-      return unitScope(db, { ids: [actor.unitId], everyUnit: false });
+      return { ids: [actor.unitId], everyUnit: false };
   }
 }
 
@@ -148,11 +157,28 @@ export function isDeputyOn(stateJson: unknown, userId: string, now: Date): boole
  * of the task in force today (`now`: the API's clock) may see it too, or they could not sign for their principal.
  */
 export async function requireVisibleTask(db: Db, actor: TApiActor, taskId: string, now: Date): Promise<{ id: string }> {
-  const task = await db.task.findUnique({ where: { id: taskId }, select: { id: true, stateJson: true } });
+  // Every decision and task page asks this. For one task the scope is a predicate on that row (its lead unit, its
+  // leader, its participants by their index): one statement, without listing the scope's cross-unit tasks and without
+  // reading (and parsing) the task's state, which only a deputy's visit needs.
+  const units = await scopeUnitsOf(db, actor);
+  if (!units.everyUnit) {
+    const clauses = [
+      ...(units.ids.length > 0
+        ? [{ leadUnitId: { in: units.ids } }, { participants: { some: { unitId: { in: units.ids } } } }]
+        : []),
+      ...(units.leaderId ? [{ leaderId: units.leaderId }] : []),
+    ];
+    const visible =
+      clauses.length > 0 ? await db.task.findFirst({ where: { id: taskId, OR: clauses }, select: { id: true } }) : null;
+    if (visible) return { id: visible.id };
+  }
+  const task = await db.task.findUnique({
+    where: { id: taskId },
+    select: { id: true, ...(units.everyUnit ? {} : { stateJson: true }) },
+  });
   if (!task) throw AppError.notFound(`Task ${taskId} not found`);
-  const scope = await scopeOf(db, actor);
-  if (scope.all || isDeputyOn(task.stateJson, actor.userId, now)) return { id: task.id };
-  const visible = await db.task.findFirst({ where: { id: taskId, ...taskScopeWhere(scope) }, select: { id: true } });
-  if (!visible) throw AppError.forbidden(`Task ${taskId} is outside your scope`);
-  return { id: task.id };
+  if (units.everyUnit || isDeputyOn((task as { stateJson?: unknown }).stateJson, actor.userId, now)) {
+    return { id: task.id };
+  }
+  throw AppError.forbidden(`Task ${taskId} is outside your scope`);
 }

@@ -128,11 +128,12 @@ export function tasksRouter(deps: TAppDeps): Router {
     taskId: string,
     update: UpdateDefinition<TDecisionResult, [A]>,
     args: Omit<A, 'actor'>,
+    options: { visibilityChecked?: boolean } = {},
   ): Promise<void> {
     const actor = actorOf(res);
     // The access log's request id when it set one, so a 503's id matches the log line.
     const requestId = typeof res.locals.requestId === 'string' ? res.locals.requestId : undefined;
-    await executeDecision(deps, actor, taskId, update, args, requestId);
+    await executeDecision(deps, actor, taskId, update, args, requestId, options);
     res.json(await taskDetail(db, taskId, deps.now(), actor));
   }
 
@@ -148,7 +149,13 @@ export function tasksRouter(deps: TAppDeps): Router {
     // Visibility first, so a caller outside the task learns nothing about file ids from the answer.
     await requireVisibleTask(db, actorOf(res), id, deps.now());
     const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
-    await decide(res, id, submitReportUpdate, { ...body, evidence, reportId: randomUUID() });
+    await decide(
+      res,
+      id,
+      submitReportUpdate,
+      { ...body, evidence, reportId: randomUUID() },
+      { visibilityChecked: true },
+    );
   });
 
   router.post('/tasks/:id/reports/:period/review', async (req, res) => {
@@ -162,7 +169,13 @@ export function tasksRouter(deps: TAppDeps): Router {
     const body = ZRequestClosureRequest.parse(req.body);
     await requireVisibleTask(db, actorOf(res), id, deps.now());
     const evidence = await resolveEvidence(db, actorOf(res), id, body.evidence);
-    await decide(res, id, requestClosureUpdate, { ...body, evidence, applicationId: randomUUID() });
+    await decide(
+      res,
+      id,
+      requestClosureUpdate,
+      { ...body, evidence, applicationId: randomUUID() },
+      { visibilityChecked: true },
+    );
   });
 
   router.post('/tasks/:id/sign-off', async (req, res) => {

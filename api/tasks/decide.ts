@@ -27,8 +27,10 @@ export async function executeDecision<A extends { actor: TActor }>(
   update: UpdateDefinition<TDecisionResult, [A]>,
   args: Omit<A, 'actor'>,
   requestId: string = randomUUID(),
+  /** `visibilityChecked`: the route has just called `requireVisibleTask` itself (before resolving evidence). */
+  options: { visibilityChecked?: boolean } = {},
 ): Promise<TDecisionResult> {
-  await requireVisibleTask(deps.db, actor, taskId, deps.now());
+  if (!options.visibilityChecked) await requireVisibleTask(deps.db, actor, taskId, deps.now());
   const timeoutMs = deps.decisionTimeoutMs ?? DEFAULT_API_LIMITS.decisionTimeoutMs;
   try {
     return await deps.client.withDeadline(Date.now() + timeoutMs, () =>

@@ -23,6 +23,9 @@ export interface TRowNames {
 
 /** The names every row of a page needs: four queries whatever the page size. */
 export async function loadRowNames(db: Db, rows: readonly TTaskListRow[]): Promise<TRowNames> {
+  // No rows, no names: a task without children (most task pages) or an empty page sends no statement at all (each is
+  // ~0.5 ms of the process's CPU through Prisma, `IN ()` included).
+  if (rows.length === 0) return { campaigns: new Map(), problems: new Map(), units: new Map(), users: new Map() };
   const ids = (pick: (r: TTaskListRow) => string) => [...new Set(rows.map(pick))];
   const [campaigns, problems, units, users] = await Promise.all([
     db.campaign.findMany({

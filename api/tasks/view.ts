@@ -32,26 +32,21 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 
 /** The task page: everything that happened to it, the names of everyone it mentions, and what the caller may do now. */
 export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Actor) {
-  const row = await db.task.findUnique({
+  const task = await db.task.findUnique({
     where: { id: taskId },
     include: {
       campaign: { select: { id: true, name: true, policy: true } },
       problem: { include: { category: true } },
       participants: true,
-      reports: {
-        include: { reviews: { orderBy: { decidedAt: 'asc' } }, evidence: true },
-        orderBy: [{ submittedAt: 'asc' }, { version: 'asc' }],
-      },
-      applications: {
-        include: { decisions: { orderBy: { decidedAt: 'asc' } }, evidence: true },
-        orderBy: { appliedAt: 'asc' },
-      },
+      reports: { orderBy: [{ submittedAt: 'asc' }, { version: 'asc' }] },
+      applications: { orderBy: { appliedAt: 'asc' } },
       extensionRequests: { orderBy: { requestedAt: 'asc' } },
       supervisionNotices: { orderBy: { issuedAt: 'asc' } },
       children: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
     },
   });
-  if (!row) throw AppError.notFound(`Task ${taskId} not found`);
+  if (!task) throw AppError.notFound(`Task ${taskId} not found`);
+  const row = { ...task, ...(await reportsAndApplications(db, task.reports, task.applications)) };
   const audit = (await db.auditEvent.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }] })).sort(auditOrder);
   const messages = await messagesOf(db, taskId);
   const policy = policyOf(row.campaign);
@@ -191,6 +186,66 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
           ...supervisionActions(state, row.supervisionNotices, viewer, { now: now.toISOString(), policy }),
         ]
       : [],
+  };
+}
+
+/**
+ * The reports' reviews and evidence and the applications' sign-offs and evidence, as nested includes would give them,
+ * in at most three statements and none for what has no parent: Prisma sends a nested include's query even when its
+ * parents are none, four statements per task page (each ~0.5 ms of the process's CPU) before a task's first report.
+ * Evidence of both kinds is one query; each owner's rows keep the order a nested include gives (the table's order).
+ */
+async function reportsAndApplications<R extends { id: string }, A extends { id: string }>(
+  db: Db,
+  reports: R[],
+  applications: A[],
+) {
+  const reportIds = reports.map((r) => r.id);
+  const applicationIds = applications.map((a) => a.id);
+  const [reviews, decisions, evidence] = await Promise.all([
+    reportIds.length > 0
+      ? db.reviewDecision.findMany({ where: { reportId: { in: reportIds } }, orderBy: { decidedAt: 'asc' } })
+      : [],
+    applicationIds.length > 0
+      ? db.signOffDecision.findMany({ where: { applicationId: { in: applicationIds } }, orderBy: { decidedAt: 'asc' } })
+      : [],
+    reportIds.length + applicationIds.length > 0
+      ? db.evidence.findMany({
+          where: {
+            OR: [
+              ...(reportIds.length > 0 ? [{ reportId: { in: reportIds } }] : []),
+              ...(applicationIds.length > 0 ? [{ applicationId: { in: applicationIds } }] : []),
+            ],
+          },
+        })
+      : [],
+  ]);
+  const groupBy = <T>(items: T[], key: (item: T) => string | null): Map<string, T[]> => {
+    const out = new Map<string, T[]>();
+    for (const item of items) {
+      const k = key(item);
+      if (k === null) continue;
+      const list = out.get(k);
+      if (list) list.push(item);
+      else out.set(k, [item]);
+    }
+    return out;
+  };
+  const reviewsOf = groupBy(reviews, (v) => v.reportId);
+  const decisionsOf = groupBy(decisions, (d) => d.applicationId);
+  const evidenceOfReport = groupBy(evidence, (e) => e.reportId);
+  const evidenceOfApplication = groupBy(evidence, (e) => e.applicationId);
+  return {
+    reports: reports.map((r) => ({
+      ...r,
+      reviews: reviewsOf.get(r.id) ?? [],
+      evidence: evidenceOfReport.get(r.id) ?? [],
+    })),
+    applications: applications.map((a) => ({
+      ...a,
+      decisions: decisionsOf.get(a.id) ?? [],
+      evidence: evidenceOfApplication.get(a.id) ?? [],
+    })),
   };
 }
 
