@@ -327,6 +327,7 @@ export class Engine {
     for (const r of loaded.runs) {
       const run = this.newRun(r.state, r.stored);
       run.persistedEvents = run.size();
+      if (!this.isOpen(run)) this.slimClosed(run);
       this.runs.set(run.s.runId, run);
     }
     for (const c of loaded.current) this.current.set(`${c.namespace}\u0000${c.workflowId}`, c.runId);
@@ -377,10 +378,27 @@ export class Engine {
       this.store.save(runs, this.current, this.now());
     }
     for (const r of runs) {
+      if (!this.isOpen(r)) this.slimClosed(r);
       if (r.historyWaiters.size > 0) continue;
       if (!this.isOpen(r)) r.compact();
       else r.release();
     }
+  }
+
+  /**
+   * A closed run's state is held in memory for as long as the server runs (describe, list, result): it keeps what
+   * those need, not what its history already says. Its input and header are in its started event (nothing starts
+   * from them once the run has closed: a retry or cron run is started at the close), and its completed updates are
+   * looked up in its history when a retried update ID asks (findUpdate). Without this a long-lived task's closed runs
+   * (one every ~1,500 events, continued as new with the whole carried state as input) each kept tens of KB.
+   */
+  private slimClosed(run: Run): void {
+    const s = run.s;
+    if (s.updatesInHistory) return;
+    s.input = undefined;
+    s.header = undefined;
+    for (const [id, u] of Object.entries(s.updates)) if (u.completedEventId) delete s.updates[id];
+    s.updatesInHistory = true;
   }
 
   private tx<T>(fn: () => T): T {
@@ -3009,7 +3027,19 @@ export class Engine {
 
   private findUpdate(run: Run, updateId: string): { run: Run; u: UpdateState } | undefined {
     const u = run.s.updates[updateId] ?? this.rejectedUpdates.get(`${run.s.runId}/${updateId}`);
-    return u ? { run, u } : undefined;
+    if (u) return { run, u };
+    if (!run.s.updatesInHistory) return undefined;
+    // A closed run's completed updates are in its history only (see slimClosed), as the real server reads them.
+    const ev = run
+      .slice(0)
+      .find(
+        (e) =>
+          e.eventType === ET.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED &&
+          eventAttributes(e).meta?.updateId === updateId,
+      );
+    if (!ev) return undefined;
+    const acceptedEventId = num(eventAttributes(ev).acceptedEventId);
+    return { run, u: { updateId, state: 'completed', acceptedEventId, completedEventId: num(ev.eventId) } };
   }
 
   private updateStage(u: UpdateState): number {

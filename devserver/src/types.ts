@@ -114,4 +114,6 @@ export interface RunState {
   input?: Obj;
   identity?: string;
   stateTransitions: number;
+  /** A closed run whose completed updates are looked up in its history (the state no longer lists them). */
+  updatesInHistory?: boolean;
 }

@@ -368,6 +368,11 @@ it("keeps an open run's history and state bounded however many updates it comple
     UPDATES + 5,
   );
   expect(await replayHandles(bundle, [handle as WorkflowHandle])).toEqual([]);
+  // Closed, the run keeps neither its input nor its completed updates (both are in its history), and a retried
+  // update ID is still answered with its outcome, looked up in the history.
+  expect(run().s.input).toBeUndefined();
+  expect(run().s.updates).toEqual({});
+  expect(await handle.executeUpdate(addUpdate, { args: [100], updateId: 'add-9' })).toBe(9);
   await new Promise((resolve) => setImmediate(resolve));
   await expectNoClosedHistoryHeld(engine);
 }, 300_000);
