@@ -54,6 +54,10 @@ export function officialCalendar(): TOfficialCalendar {
   return cached;
 }
 
+/** A few ranges are asked over and over (the task page's, a notice's answer window): a handful of tables suffice. */
+const MAX_BUILT_TABLES = 16;
+const builtTables = new Map<string, TWorkdayTable>();
+
 /** The calendar for `from`..`to`: the package's data with the overrides of that range on top. */
 export async function loadWorkdayTable(
   db: Pick<Db, 'calendarOverride'>,
@@ -65,8 +69,17 @@ export async function loadWorkdayTable(
     select: { date: true, workday: true, name: true },
     orderBy: { date: 'asc' },
   });
+  // The same range with the same overrides is the same table: built once (a task page builds ~900 days' worth, and
+  // the table's date index, domain/workdays.ts, is kept per table object). Keyed by the overrides read just now, so an
+  // edited override is a new key: never a stale answer. Callers only read a table.
+  const key = `${from}|${to}|${JSON.stringify(overrides)}`;
+  const known = builtTables.get(key);
+  if (known) return known;
   const { days, years } = officialCalendar();
-  return buildWorkdayTable({ from, to, official: days, officialYears: years, overrides });
+  const table = buildWorkdayTable({ from, to, official: days, officialYears: years, overrides });
+  if (builtTables.size >= MAX_BUILT_TABLES) builtTables.delete(builtTables.keys().next().value!);
+  builtTables.set(key, table);
+  return table;
 }
 
 export interface TCalendarCoverage {

@@ -14,6 +14,7 @@ import {
   type LightReason,
   type TrafficLight,
 } from '../domain/trafficLight';
+import { campaignPolicy } from './fixedRows';
 import { textSubject, writeNotifications } from './notify';
 import { lightRedText } from './texts';
 import type { ActivityDeps } from './types';
@@ -145,12 +146,12 @@ export function projectLightActivity({ db }: ActivityDeps) {
       // Read before the write: a change of light is recorded against the light the row had (or last recorded).
       const row = await tx.task.findUnique({
         where: { id: input.taskId },
-        select: { stateJson: true, updatedAt: true, campaign: { select: { policy: true } } },
+        select: { stateJson: true, updatedAt: true, campaignId: true },
       });
       if (!row || row.updatedAt.getTime() > Date.parse(input.at)) return { written: false };
       if (row.stateJson) {
         const state = row.stateJson as unknown as TaskState;
-        const policy = parsePolicy(row.campaign.policy);
+        const policy = await campaignPolicy(tx, row.campaignId);
         await recordLightChange(tx, {
           key: `${input.taskId}:${input.at}`,
           state,

@@ -10,7 +10,8 @@ import { deadlineDate } from '../domain/deadline';
 import { currentSigner } from '../domain/task';
 import type { EvidenceRef, TaskEvent, TaskState } from '../domain/task';
 import type { TCampaignPolicy } from '../domain/policy';
-import { parsePolicy, snapshotLightColumns } from './light';
+import { campaignPolicy } from './fixedRows';
+import { snapshotLightColumns } from './light';
 import { supervisorsOver, writeSupervisionNotice } from './supervision';
 import { textSubject, writeNotifications, type TNotifyInput } from './notify';
 import { writePendingActions } from './pendingActions';
@@ -40,12 +41,8 @@ export function projectTaskEventsActivity({ db }: ActivityDeps) {
         await projectEvent(tx, input, event, i);
       }
       const at = input.events[input.events.length - 1]!.at;
-      // The campaign's policy, read once for the light and the pending actions.
-      const campaign = await tx.campaign.findUnique({
-        where: { id: input.state.campaignId },
-        select: { policy: true },
-      });
-      const policy = parsePolicy(campaign?.policy);
+      // The campaign's policy, once for the light and the pending actions (fixed since the campaign was created).
+      const policy = await campaignPolicy(tx, input.state.campaignId);
       await writeSnapshot(tx, input.state, at, policy, { key: firstKey, events: input.events });
       await writePendingActions(tx, input.state, policy, at);
       return { written: true };

@@ -3,6 +3,7 @@
  * computed here (domain/trafficLight) from the task's projected state, the campaign policy and the current time.
  */
 import { taskScheduleView } from '../../activities/calendar';
+import { fixedCampaign, fixedProblem } from '../../activities/fixedRows';
 import type { Db } from '../../db/client';
 import {
   allowedActions,
@@ -16,7 +17,7 @@ import { AppError } from '../errors';
 import { supervisionActions } from '../supervision/rules';
 import { supervisionNoticeViews } from '../supervision/view';
 import { taskRow, loadRowNames } from './rows';
-import { policyOf, stateOf, taskSummary } from './summary';
+import { stateOf, taskSummary } from './summary';
 
 export {
   deadlineOf,
@@ -35,8 +36,6 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
   const task = await db.task.findUnique({
     where: { id: taskId },
     include: {
-      campaign: { select: { id: true, name: true, policy: true } },
-      problem: { include: { category: true } },
       participants: true,
       reports: { orderBy: [{ submittedAt: 'asc' }, { version: 'asc' }] },
       applications: { orderBy: { appliedAt: 'asc' } },
@@ -46,10 +45,13 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     },
   });
   if (!task) throw AppError.notFound(`Task ${taskId} not found`);
-  const row = { ...task, ...(await reportsAndApplications(db, task.reports, task.applications)) };
+  // The campaign and the problem never change once written: this process's copies (activities/fixedRows.ts).
+  const [campaign, problem] = await Promise.all([fixedCampaign(db, task.campaignId), fixedProblem(db, task.problemId)]);
+  if (!campaign || !problem) throw new Error(`Task ${taskId}: its campaign or problem row is missing`);
+  const row = { ...task, campaign, problem, ...(await reportsAndApplications(db, task.reports, task.applications)) };
   const audit = (await db.auditEvent.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }] })).sort(auditOrder);
   const messages = await messagesOf(db, taskId);
-  const policy = policyOf(row.campaign);
+  const policy = row.campaign.parsedPolicy;
   const state = stateOf(row);
   const signer = currentSigner(state);
   const evidenceView = (e: {
