@@ -119,6 +119,27 @@ describe('virtual clock', () => {
     expect(fired).toBe(false);
     clock.stop();
   });
+
+  it('When far timers are re-planned over and over, then the cancelled ones leave the queue and the rest still fire in order', async () => {
+    const clock = new VirtualClock(true);
+    const start = clock.now();
+    const fired: number[] = [];
+    // A workflow re-planning its deadline timer at every decision: each new timer cancels the one before.
+    let current = clock.schedule(start + 90 * 86_400_000, () => fired.push(-1));
+    for (let i = 0; i < 10_000; i++) {
+      clock.cancel(current);
+      current = clock.schedule(start + 90 * 86_400_000 + i, () => fired.push(-1));
+    }
+    clock.cancel(current);
+    expect(clock.pendingTimers()).toBe(0);
+    expect((clock as unknown as { heap: unknown[] }).heap.length).toBeLessThan(200);
+    for (const d of [3, 1, 2]) clock.schedule(start + d * 86_400_000, () => fired.push(d));
+    clock.cancel(clock.schedule(start + 86_400_000, () => fired.push(-1)));
+    clock.unlock();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fired).toEqual([1, 2, 3]);
+    clock.stop();
+  });
 });
 
 describe('idle garbage collection', () => {
