@@ -397,7 +397,7 @@ export class Engine {
     if (s.updatesInHistory) return;
     s.input = undefined;
     s.header = undefined;
-    for (const [id, u] of Object.entries(s.updates)) if (u.completedEventId) delete s.updates[id];
+    s.updates = Object.fromEntries(Object.entries(s.updates).filter(([, u]) => !u.completedEventId));
     s.updatesInHistory = true;
   }
 
@@ -2961,20 +2961,22 @@ export class Engine {
           acceptedRequestSequencingEventId: body.value.acceptedRequestSequencingEventId,
           acceptedRequest: u.request,
         });
-        u.state = 'accepted';
-        u.acceptedEventId = ev.eventId;
         // The request is in the accepted event now; the run's state need not carry it (it is saved at every change).
-        delete u.request;
+        // A new record rather than `delete`: an object that lost a property is kept in V8's slow dictionary form
+        // (~0.5 KB each; hundreds a minute in the soak).
+        s.updates[updateId] = { updateId, state: 'accepted', acceptedEventId: ev.eventId };
         break;
       }
       case 'temporal.api.update.v1.Rejection': {
         if (!u) return;
-        u.state = 'completed';
-        u.outcome = { failure: body.value.failure };
-        delete u.request;
         // Rejected updates leave no trace in history, like on the real server.
         delete s.updates[updateId];
-        this.rememberRejected(`${s.runId}/${updateId}`, u);
+        this.rememberRejected(`${s.runId}/${updateId}`, {
+          updateId,
+          state: 'completed',
+          acceptedEventId: 0,
+          outcome: { failure: body.value.failure },
+        });
         break;
       }
       case 'temporal.api.update.v1.Response': {
@@ -2987,10 +2989,12 @@ export class Engine {
         // What a completed update keeps is where its outcome is (as the real server's mutable state does): a retried
         // request with the same ID reads it from the event. Keeping outcomes and requests in the state made a
         // long-lived run's state (saved whole at every change) grow with every decision.
-        u.state = 'completed';
-        u.completedEventId = ev.eventId;
-        delete u.request;
-        delete u.outcome;
+        s.updates[updateId] = {
+          updateId,
+          state: 'completed',
+          acceptedEventId: u.acceptedEventId,
+          completedEventId: ev.eventId,
+        };
         break;
       }
       default:
