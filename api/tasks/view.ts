@@ -33,18 +33,25 @@ const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() 
 
 /** The task page: everything that happened to it, the names of everyone it mentions, and what the caller may do now. */
 export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Actor) {
-  const task = await db.task.findUnique({
-    where: { id: taskId },
-    include: {
-      participants: true,
-      reports: { orderBy: [{ submittedAt: 'asc' }, { version: 'asc' }] },
-      applications: { orderBy: { appliedAt: 'asc' } },
-      extensionRequests: { orderBy: { requestedAt: 'asc' } },
-      supervisionNotices: { orderBy: { issuedAt: 'asc' } },
-      children: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
-    },
-  });
-  if (!task) throw AppError.notFound(`Task ${taskId} not found`);
+  // The task's six lists as includes would give them (same filters, same order), but each read only when it has rows:
+  // most tasks have no application, extension, notice or child, and an include sends its statement regardless.
+  const has = await listsPresent(db, taskId);
+  const [found, participants, reports, applications, extensionRequests, supervisionNotices, children] =
+    await Promise.all([
+      db.task.findUnique({ where: { id: taskId } }),
+      has.participants ? db.taskParticipant.findMany({ where: { taskId } }) : [],
+      has.reports
+        ? db.report.findMany({ where: { taskId }, orderBy: [{ submittedAt: 'asc' }, { version: 'asc' }] })
+        : [],
+      has.applications ? db.closeoutApplication.findMany({ where: { taskId }, orderBy: { appliedAt: 'asc' } }) : [],
+      has.extensionRequests ? db.extensionRequest.findMany({ where: { taskId }, orderBy: { requestedAt: 'asc' } }) : [],
+      has.supervisionNotices ? db.supervisionNotice.findMany({ where: { taskId }, orderBy: { issuedAt: 'asc' } }) : [],
+      has.children
+        ? db.task.findMany({ where: { parentTaskId: taskId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+        : [],
+    ]);
+  if (!found) throw AppError.notFound(`Task ${taskId} not found`);
+  const task = { ...found, participants, reports, applications, extensionRequests, supervisionNotices, children };
   // The campaign and the problem never change once written: this process's copies (activities/fixedRows.ts).
   const [campaign, problem] = await Promise.all([fixedCampaign(db, task.campaignId), fixedProblem(db, task.problemId)]);
   if (!campaign || !problem) throw new Error(`Task ${taskId}: its campaign or problem row is missing`);
@@ -188,6 +195,33 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
           ...supervisionActions(state, row.supervisionNotices, viewer, { now: now.toISOString(), policy }),
         ]
       : [],
+  };
+}
+
+/**
+ * Which of the task's lists have rows, in one statement (EXISTS on each list's task index). SQLite answers 0/1 (as
+ * numbers or bigints), PostgreSQL booleans.
+ */
+async function listsPresent(db: Db, taskId: string) {
+  const [row] = await db.$queryRaw<Record<string, unknown>[]>`
+    SELECT
+      EXISTS(SELECT 1 FROM "TaskParticipant" WHERE "taskId" = ${taskId}) AS "participants",
+      EXISTS(SELECT 1 FROM "Report" WHERE "taskId" = ${taskId}) AS "reports",
+      EXISTS(SELECT 1 FROM "CloseoutApplication" WHERE "taskId" = ${taskId}) AS "applications",
+      EXISTS(SELECT 1 FROM "ExtensionRequest" WHERE "taskId" = ${taskId}) AS "extensionRequests",
+      EXISTS(SELECT 1 FROM "SupervisionNotice" WHERE "taskId" = ${taskId}) AS "supervisionNotices",
+      EXISTS(SELECT 1 FROM "Task" WHERE "parentTaskId" = ${taskId}) AS "children"`;
+  const has = (key: string): boolean => {
+    const value = row?.[key];
+    return value === true || (typeof value !== 'boolean' && Number(value ?? 0) > 0);
+  };
+  return {
+    participants: has('participants'),
+    reports: has('reports'),
+    applications: has('applications'),
+    extensionRequests: has('extensionRequests'),
+    supervisionNotices: has('supervisionNotices'),
+    children: has('children'),
   };
 }
 
