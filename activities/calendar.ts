@@ -153,12 +153,17 @@ export async function taskScheduleView(
   state: TaskState,
   policy: TCampaignPolicy,
   now: Date,
+  /** `lightChanges: false`: the caller knows the task has none recorded (no statement is sent for them). */
+  options: { lightChanges?: boolean } = {},
 ): Promise<TTaskScheduleView> {
   const nowIso = now.toISOString();
   const today = dateOf(nowIso);
   // A year back (reports owed) to about a year and a half ahead (the warning letters of a deadline that far).
   const table = await loadWorkdayTable(db, addDaysToDate(today, -370), addDaysToDate(today, 550));
-  const changes = await db.taskLightChange.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+  const changes =
+    options.lightChanges === false
+      ? []
+      : await db.taskLightChange.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
   return {
     nextReportDueAt: nextReportDue(state, policy, nowIso, table)?.dueAt ?? null,
     nextReminder: nextReminder(state, policy, nowIso, table),

@@ -57,7 +57,7 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
   if (!campaign || !problem) throw new Error(`Task ${taskId}: its campaign or problem row is missing`);
   const row = { ...task, campaign, problem, ...(await reportsAndApplications(db, task.reports, task.applications)) };
   const audit = (await db.auditEvent.findMany({ where: { taskId }, orderBy: [{ at: 'asc' }] })).sort(auditOrder);
-  const messages = await messagesOf(db, taskId);
+  const messages = has.messages ? await messagesOf(db, taskId) : [];
   const policy = row.campaign.parsedPolicy;
   const state = stateOf(row);
   const signer = currentSigner(state);
@@ -106,7 +106,7 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
     updatedAt: row.updatedAt.toISOString(),
     closedAt: iso(row.closedAt),
     // nextReportDueAt and nextReminder on the working-day calendar; lightChanges for the timeline.
-    ...(await taskScheduleView(db, row.id, state, policy, now)),
+    ...(await taskScheduleView(db, row.id, state, policy, now, { lightChanges: has.lightChanges })),
     /** Set while the workflow has stopped on an error it could not act on: decisions answer 409 with this reason. */
     flagged: row.flaggedReason ? { reason: row.flaggedReason, at: iso(row.flaggedAt) } : null,
     signOffChain: state.signOffChain,
@@ -199,8 +199,9 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
 }
 
 /**
- * Which of the task's lists have rows, in one statement (EXISTS on each list's task index). SQLite answers 0/1 (as
- * numbers or bigints), PostgreSQL booleans.
+ * Which of the task's lists have rows, in one statement (EXISTS on each list's task index): its six relations, its
+ * timeline's messages (`messagesOf`) and its light's changes. SQLite answers 0/1 (numbers or bigints), PostgreSQL
+ * booleans.
  */
 async function listsPresent(db: Db, taskId: string) {
   const [row] = await db.$queryRaw<Record<string, unknown>[]>`
@@ -210,7 +211,10 @@ async function listsPresent(db: Db, taskId: string) {
       EXISTS(SELECT 1 FROM "CloseoutApplication" WHERE "taskId" = ${taskId}) AS "applications",
       EXISTS(SELECT 1 FROM "ExtensionRequest" WHERE "taskId" = ${taskId}) AS "extensionRequests",
       EXISTS(SELECT 1 FROM "SupervisionNotice" WHERE "taskId" = ${taskId}) AS "supervisionNotices",
-      EXISTS(SELECT 1 FROM "Task" WHERE "parentTaskId" = ${taskId}) AS "children"`;
+      EXISTS(SELECT 1 FROM "Task" WHERE "parentTaskId" = ${taskId}) AS "children",
+      EXISTS(SELECT 1 FROM "Notification" WHERE "taskId" = ${taskId}
+        AND "kind" IN (${TIMELINE_MESSAGE_KINDS[0]}, ${TIMELINE_MESSAGE_KINDS[1]})) AS "messages",
+      EXISTS(SELECT 1 FROM "TaskLightChange" WHERE "taskId" = ${taskId}) AS "lightChanges"`;
   const has = (key: string): boolean => {
     const value = row?.[key];
     return value === true || (typeof value !== 'boolean' && Number(value ?? 0) > 0);
@@ -222,6 +226,8 @@ async function listsPresent(db: Db, taskId: string) {
     extensionRequests: has('extensionRequests'),
     supervisionNotices: has('supervisionNotices'),
     children: has('children'),
+    messages: has('messages'),
+    lightChanges: has('lightChanges'),
   };
 }
 
@@ -306,7 +312,7 @@ async function withDeputyCandidates(db: Db, viewer: Actor, actions: TAllowedActi
 }
 
 /** Kinds of notice that change no state, so leave no audit record, but belong on the task's timeline. */
-const TIMELINE_MESSAGE_KINDS = ['urge', 'report_reminder'];
+const TIMELINE_MESSAGE_KINDS = ['urge', 'report_reminder'] as const;
 
 /**
  * Urges (催办) and report reminders sent about the task, once each: a notice goes to every member of the recipient
@@ -314,7 +320,7 @@ const TIMELINE_MESSAGE_KINDS = ['urge', 'report_reminder'];
  */
 async function messagesOf(db: Db, taskId: string) {
   const rows = await db.notification.findMany({
-    where: { taskId, kind: { in: TIMELINE_MESSAGE_KINDS } },
+    where: { taskId, kind: { in: [...TIMELINE_MESSAGE_KINDS] } },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     select: { idempotencyKey: true, kind: true, title: true, body: true, createdAt: true },
   });

@@ -115,6 +115,25 @@ describe('a task page after decisions with evidence', () => {
     expect(page.children).toEqual([]);
   });
 
+  it('When a change of light is recorded for the task, then its page lists it (a list read only when it has rows)', async () => {
+    const before = await as(stack.app, cast.office).get(`/api/tasks/${taskId}`);
+    expect(before.body.lightChanges).toEqual([]);
+    await stack.db.taskLightChange.create({
+      data: {
+        idempotencyKey: `${taskId}:test:light:yellow`,
+        taskId,
+        fromLight: 'green',
+        toLight: 'yellow',
+        reason: 'deadline_near',
+        at: new Date('2026-01-05T00:00:00.000Z'),
+      },
+    });
+    const after = await as(stack.app, cast.office).get(`/api/tasks/${taskId}`);
+    expect(after.body.lightChanges).toEqual([
+      expect.objectContaining({ fromLight: 'green', toLight: 'yellow', at: '2026-01-05T00:00:00.000Z' }),
+    ]);
+  });
+
   it('When people ask for the task, then its lead unit, a participating unit, its leader and the office see it, another unit is refused and an unknown task is not found', async () => {
     for (const user of [cast.medicalStaff, cast.financeStaff, cast.leader, cast.office, cast.admin]) {
       expect((await as(stack.app, user).get(`/api/tasks/${taskId}`)).status).toBe(200);
