@@ -4,6 +4,7 @@ import { actorOf } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { pendingForCached } from '../inbox/pending';
+import { supervisionWaitingOn } from '../inbox/supervision';
 
 export type { TInboxItem } from '../inbox/pending';
 
@@ -17,7 +18,10 @@ const ZNotificationsQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** What the caller must act on now, from the projected pending actions, plus their unread notifications. */
+/**
+ * What the caller must act on now, from the projected pending actions, the 督办 notices waiting on the caller's unit
+ * (签收 / 反馈), plus their unread notifications.
+ */
 export function inboxRouter(deps: TAppDeps): Router {
   const router = Router();
   const { db } = deps;
@@ -25,8 +29,9 @@ export function inboxRouter(deps: TAppDeps): Router {
   router.get('/inbox', async (_req, res) => {
     const actor = actorOf(res);
     const now = deps.now();
-    const [pending, notifications] = await Promise.all([
+    const [pending, supervision, notifications] = await Promise.all([
       pendingForCached(db, actor, now),
+      supervisionWaitingOn(db, actor, now),
       db.notification.findMany({
         where: { userId: actor.userId, readAt: null },
         orderBy: { createdAt: 'desc' },
@@ -36,6 +41,8 @@ export function inboxRouter(deps: TAppDeps): Router {
     ]);
     res.json({
       ...pending,
+      supervision: supervision.items,
+      ...(supervision.truncated ? { truncated: true } : {}),
       notifications: notifications.map((n) => ({
         id: n.id,
         taskId: n.taskId,

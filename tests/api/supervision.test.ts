@@ -379,6 +379,46 @@ describe('签收 and 反馈', () => {
     expect((await as(stack.app, cast.supervisor).get(evidence[0]!.downloadUrl!)).status).toBe(404);
   });
 
+  it('When a notice awaits the recipient unit, then it is in that unit’s 待办 until answered, and in no one else’s', async () => {
+    const taskId = southTasks[9]!;
+    const notice = (await noticesOf(south.staff, taskId)).supervisionNotices[0]!;
+    type TItem = { noticeId: string; taskId: string; action: string };
+    const waiting = async (who: { token: string }): Promise<TItem[]> => {
+      const res = await as(stack.app, who).get('/api/inbox');
+      expect(res.status).toBe(200);
+      return (res.body.supervision as TItem[]).filter((i) => i.noticeId === notice.id);
+    };
+    expect(await waiting(south.staff)).toEqual([
+      {
+        noticeId: notice.id,
+        taskId,
+        action: 'sign_supervision',
+        step: 'supervision_notice',
+        title: notice.title,
+        documentNo: notice.documentNo,
+        issuedAt: expect.any(String),
+        answerDueAt: notice.answerDueAt,
+        answerOverdue: false,
+        measure: expect.any(String),
+        problemTitle: '督办测试问题10',
+      },
+    ]);
+    expect(await waiting(south.head)).toHaveLength(1);
+    // Not the issuing office, the supervisor or the leader (they do not sign for the unit), nor anyone elsewhere.
+    for (const other of [south.office, south.supervisor, south.leader, cast.medicalStaff, cast.office]) {
+      expect(await waiting(other)).toEqual([]);
+    }
+
+    expect((await post(stack.app, south.head, `/api/supervision-notices/${notice.id}/sign`)).status).toBe(200);
+    expect((await waiting(south.staff)).map((i) => i.action)).toEqual(['answer_supervision']);
+    const answered = await post(stack.app, south.staff, `/api/supervision-notices/${notice.id}/feedback`, {
+      text: '已按督办要求完成整改',
+    });
+    expect(answered.status).toBe(200);
+    expect(await waiting(south.staff)).toEqual([]);
+    expect(await waiting(south.head)).toEqual([]);
+  });
+
   it('When two members of the unit sign at once, then one signs and the other is told it is signed', async () => {
     const notice = (await noticesOf(south.staff, southTasks[3]!)).supervisionNotices[0]!;
     const url = `/api/supervision-notices/${notice.id}/sign`;

@@ -354,7 +354,15 @@ describe('administration and campaign journeys in Chromium', () => {
     expect(
       await as(cast.medicalStaff, 'staff-supervision', async (w) => {
         const { page } = w;
-        await page.goto(`/tasks/${overdueTaskId}`);
+        // From 待办, as the unit finds it: the notice waits in the 督办 group and links to its task.
+        await page.goto('/');
+        const todo = page.getByTestId('inbox-supervision');
+        const waiting = todo.locator(`a[href="/tasks/${overdueTaskId}"]`);
+        await waiting.first().waitFor();
+        expect(await todo.innerText()).toContain('督办待签收');
+        await w.shot('inbox');
+        await waiting.first().click();
+        await page.waitForURL(`**/tasks/${overdueTaskId}`);
         const card = page.getByRole('region', { name: '督办记录' });
         await card
           .getByText(/〔\d{4}〕\d+号/)
@@ -371,6 +379,13 @@ describe('administration and campaign journeys in Chromium', () => {
         await w.shot('answered');
         const got = await download(page, () => card.getByRole('link', { name: '下载督办单' }).first().click());
         expect(got.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+        // Answered, it has left 待办.
+        await page.getByRole('link', { name: '待办' }).first().click();
+        await page.getByRole('heading', { name: '我的待办' }).waitFor();
+        await page.getByTestId('inbox-reportsDue').waitFor();
+        expect(await page.locator(`[data-testid="inbox-supervision"] a[href="/tasks/${overdueTaskId}"]`).count()).toBe(
+          0,
+        );
       }),
     ).toEqual([]);
     const view = z

@@ -101,7 +101,13 @@ function TopNav() {
   const unread = useUnreadCount(!!me).data ?? 0;
   const client = useQueryClient();
   const navigate = useNavigate();
-  const todo = inbox ? inbox.reportsDue.length + inbox.reviews.length + inbox.signOffs.length + inbox.other.length : 0;
+  const todo = inbox
+    ? inbox.reportsDue.length +
+      inbox.reviews.length +
+      inbox.signOffs.length +
+      inbox.other.length +
+      (inbox.supervision?.length ?? 0)
+    : 0;
 
   const onLogout = async () => {
     try {

@@ -104,6 +104,8 @@ export const INBOX_ACTION_TEXT: Record<string, string> = {
   sign_off: '待签批',
   decide_extension: '延期待审批',
   look_back: '待回头看',
+  sign_supervision: '督办待签收',
+  answer_supervision: '督办待反馈',
 };
 
 /** Buttons for the server's allowedActions, in the order the task page shows them. Exact names: a contract. */

@@ -168,11 +168,28 @@ export interface TNotification {
   readAt?: string | null;
 }
 
+/** A 督办 notice addressed to the caller's unit, not yet signed for (签收) or answered (反馈). */
+export interface TSupervisionInboxItem {
+  noticeId: string;
+  taskId: string;
+  action: 'sign_supervision' | 'answer_supervision';
+  step: string;
+  title: string;
+  documentNo: string | null;
+  issuedAt: string;
+  answerDueAt: string | null;
+  answerOverdue: boolean;
+  measure: string;
+  problemTitle: string;
+}
+
 export interface TInbox {
   reportsDue: TInboxItem[];
   reviews: TInboxItem[];
   signOffs: TInboxItem[];
   other: TInboxItem[];
+  /** Absent from a server older than the 督办 group. */
+  supervision?: TSupervisionInboxItem[];
   notifications: TNotification[];
   /** Set when a group held more than the server lists at once (200). */
   truncated?: boolean;

@@ -2,9 +2,9 @@
 import { Link } from 'react-router-dom';
 import { Alert, Card, Col, Empty, List, Row, Skeleton, Space, Tag, Typography } from 'antd';
 import { errorMessage } from '../api';
-import { fmtDeadline, fmtDueBy, fmtPeriod } from '../format';
+import { fmtDate, fmtDeadline, fmtDueBy, fmtPeriod } from '../format';
 import { useInbox } from '../queries';
-import type { TInboxItem } from '../types';
+import type { TInboxItem, TSupervisionInboxItem } from '../types';
 import { EMPTY, INBOX_ACTION_TEXT, say } from '../texts';
 
 const GROUPS = [
@@ -34,6 +34,32 @@ function Item({ item }: { item: TInboxItem }) {
             整改措施：{item.measure}
           </Typography.Paragraph>
         ) : null}
+      </div>
+    </List.Item>
+  );
+}
+
+/** A 督办 notice waiting on the caller's unit; the task page's 督办 section has the 签收 and 反馈 buttons. */
+function SupervisionItem({ item }: { item: TSupervisionInboxItem }) {
+  return (
+    <List.Item>
+      <div style={{ width: '100%' }}>
+        <Space wrap size={4}>
+          <Tag color="red">{say(INBOX_ACTION_TEXT, item.action)}</Tag>
+          <Link to={`/tasks/${encodeURIComponent(item.taskId)}`}>
+            {item.title}
+            {item.documentNo ? `（${item.documentNo}）` : ''}
+          </Link>
+          {item.answerOverdue ? <Tag color="error">反馈逾期</Tag> : null}
+        </Space>
+        <div style={{ color: '#555', marginTop: 4, fontSize: 13, display: 'flex', flexWrap: 'wrap', columnGap: 16 }}>
+          <span>问题：{item.problemTitle}</span>
+          <span>下发日期：{fmtDate(item.issuedAt)}</span>
+          {item.answerDueAt ? <span>反馈截止：{fmtDueBy(item.answerDueAt)}</span> : null}
+        </div>
+        <Typography.Paragraph type="secondary" ellipsis={{ rows: 1 }} style={{ margin: '4px 0 0' }}>
+          整改措施：{item.measure}
+        </Typography.Paragraph>
       </div>
     </List.Item>
   );
@@ -83,6 +109,22 @@ export default function InboxPage() {
             </Col>
           );
         })}
+        {(inbox.data?.supervision?.length ?? 0) > 0 ? (
+          <Col xs={24} key="supervision">
+            <Card
+              title={
+                <h3 style={{ margin: 0, fontSize: 16 }}>督办待签收/待反馈（{inbox.data?.supervision?.length ?? 0}）</h3>
+              }
+              data-testid="inbox-supervision"
+            >
+              <List
+                dataSource={inbox.data?.supervision ?? []}
+                rowKey={(i) => `${i.noticeId}:${i.action}`}
+                renderItem={(i) => <SupervisionItem item={i} />}
+              />
+            </Card>
+          </Col>
+        ) : null}
       </Row>
     </>
   );
