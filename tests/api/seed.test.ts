@@ -73,6 +73,13 @@ describe('demo organisation seed', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], total: 0, totalExact: true, page: 1, pageSize: 50 });
     const inbox = await as(app, staff).get('/api/inbox');
-    expect(inbox.body).toEqual({ reportsDue: [], reviews: [], signOffs: [], other: [], notifications: [] });
+    expect(inbox.body).toEqual({
+      reportsDue: [],
+      reviews: [],
+      signOffs: [],
+      other: [],
+      supervision: [],
+      notifications: [],
+    });
   });
 });
