@@ -10,4 +10,6 @@ COPY . .
 # The browser application (web/ → web/dist), served by the API itself: postinstall ran before web/ was copied.
 RUN npm run build:web
 ENV NODE_ENV=production
+# Two glibc malloc arenas: the worker's native threads otherwise spread freed memory over one arena each (RSS drift).
+ENV MALLOC_ARENA_MAX=2
 CMD ["npm", "start"]

@@ -53,7 +53,13 @@ export async function startDevServerProcess(opts: TDevServerProcessOptions): Pro
           '--db-file',
           opts.dbFile,
         ],
-        { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: process.env },
+        {
+          cwd: path.join(__dirname, '..'),
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+          // Two malloc arenas, as bin/temporal-devserver sets: glibc otherwise gives each thread an arena of its own,
+          // and memory freed after bursts stays spread over them (RSS drifting up while the live heap stays flat).
+          env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+        },
       );
       let settled = false;
       let stderrTail = '';
