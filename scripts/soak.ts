@@ -31,6 +31,7 @@ import { periodOf } from '../domain/calendar';
 import { createTaskWorker } from '../worker';
 import { startDevServerProcess } from './devserver-process';
 import { seedDemo, type TDemoUser } from './seed-demo';
+import { ThreadHeaps } from './thread-heaps';
 
 const { values: args } = parseArgs({
   options: {
@@ -240,16 +241,19 @@ async function main(): Promise<void> {
     devRss: number | undefined;
     heap: number;
     devHeap: number | undefined;
+    /** The SDK worker's workflow threads, after a full collection in each. */
+    threadHeap: number | undefined;
     errors: number;
   };
+  const threadHeaps = new ThreadHeaps();
   const rows: TRow[] = [];
   let totalErrors = 0;
   let totalRequests = 0;
   console.log('');
   console.log(
-    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | live heap MB (api+worker) | live heap MB (dev server) |',
+    '| min | requests | errors | decisions p50 / p95 ms | reads p50 / p95 ms | RSS MB (api+worker) | RSS MB (dev server) | live heap MB (api+worker) | live heap MB (dev server) | live heap MB (workflow threads) |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const report = async (minute: number): Promise<void> => {
     const done = current;
     current = new MinuteStats();
@@ -260,6 +264,13 @@ async function main(): Promise<void> {
     // The dev server's own sample (after its full collection), else its RSS from /proc.
     const devMemory = await devserver.memory();
     const devRss = devMemory?.rss ?? rssOf(devserver.pid());
+    const threads = await threadHeaps.sample();
+    // A diagnostic on request: the workflow threads' heaps at minute 3 and at the end, to diff.
+    const snapshotDir = process.env.SOAK_HEAP_SNAPSHOTS;
+    if (snapshotDir && (minute === 3 || minute === MINUTES)) {
+      for (const file of await threadHeaps.snapshot(snapshotDir, `minute${minute}`))
+        console.log(`[soak] wrote ${file}`);
+    }
     const requests = decisions.length + reads.length + done.errors;
     totalErrors += done.errors;
     totalRequests += requests;
@@ -269,11 +280,12 @@ async function main(): Promise<void> {
       devRss,
       heap: memory.heapUsed,
       devHeap: devMemory?.heapUsed,
+      threadHeap: threads?.used,
       errors: done.errors,
     });
     console.log(
       `| ${minute} | ${requests} | ${done.errors} | ${ms(percentile(decisions, 50))} / ${ms(percentile(decisions, 95))} | ` +
-        `${ms(percentile(reads, 50))} / ${ms(percentile(reads, 95))} | ${mb(memory.rss)} | ${devRss ? mb(devRss) : '—'} | ${mb(memory.heapUsed)} | ${devMemory ? mb(devMemory.heapUsed) : '—'} |`,
+        `${ms(percentile(reads, 50))} / ${ms(percentile(reads, 95))} | ${mb(memory.rss)} | ${devRss ? mb(devRss) : '—'} | ${mb(memory.heapUsed)} | ${devMemory ? mb(devMemory.heapUsed) : '—'} | ${threads ? `${mb(threads.used)} (${threads.threads})` : '—'} |`,
     );
     for (const s of done.samples) console.log(`|   error: ${s} |`);
   };
@@ -292,6 +304,7 @@ async function main(): Promise<void> {
   if (Date.now() - started - minute * MINUTE_MS > 5_000) await report(++minute);
 
   const audit = await verifyAuditChain(db);
+  threadHeaps.close();
   agent.destroy();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -309,7 +322,7 @@ async function main(): Promise<void> {
     const sorted = [...xs].sort((x, y) => x - y);
     return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
   };
-  type TMeasure = 'rss' | 'devRss' | 'total' | 'heap' | 'devHeap';
+  type TMeasure = 'rss' | 'devRss' | 'total' | 'heap' | 'devHeap' | 'threadHeap';
   const value = (r: TRow, m: TMeasure): number | undefined =>
     m === 'total' ? r.rss + (r.devRss ?? 0) : (r[m] as number | undefined);
   const at = (window: TRow[], m: TMeasure): number =>
@@ -325,6 +338,7 @@ async function main(): Promise<void> {
     ['total', 'RSS together'],
     ['heap', 'live heap api+worker'],
     ['devHeap', 'live heap dev server'],
+    ['threadHeap', 'live heap workflow threads'],
   ];
   const growth = (a: number, b: number): number => (b - a) / a;
   const line = (from: TRow[], to: TRow[]): string =>

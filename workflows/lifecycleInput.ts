@@ -53,6 +53,11 @@ export const STORED_LIGHT_PATCH = 'stored-light';
 export const WORKDAY_CALENDAR_PATCH = 'workday-calendar';
 /** A deadline long past when the task starts escalates once, at the step reached; earlier steps are skipped. */
 export const ESCALATION_STEP_REACHED_PATCH = 'escalation-step-reached';
+/**
+ * Local activities and signals run in scopes of their own, cancelled once they have settled (`workflows/scopes.ts`),
+ * so a cached run no longer keeps every projection's input in memory until it continues as new.
+ */
+export const RELEASED_SCOPES_PATCH = 'released-scopes';
 
 export function laterOf(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;

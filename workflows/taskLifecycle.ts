@@ -73,6 +73,7 @@ import {
   type TDecisionResult,
   type TSplitTaskArgs,
 } from './messages';
+import { quietCondition, runAllBy, shieldedRunner } from './scopes';
 import { taskWorkflowId } from './shared';
 import {
   ASSIGN_BEFORE_HANDLERS_PATCH,
@@ -80,6 +81,7 @@ import {
   FIRST_SIGNER_NOT_APPLICANT_PATCH,
   FOUR_EYES_PATCH,
   LOCAL_PROJECTION_PATCH,
+  RELEASED_SCOPES_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
   laterOf,
@@ -96,6 +98,7 @@ export {
   FIRST_SIGNER_NOT_APPLICANT_PATCH,
   FOUR_EYES_PATCH,
   LOCAL_PROJECTION_PATCH,
+  RELEASED_SCOPES_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
   type TCarriedState,
@@ -158,7 +161,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     throw ApplicationFailure.nonRetryable('unauthenticated workflow input', 'Unauthenticated');
   const workflowId = workflowInfo().workflowId;
   // Decided once per run, first thing: a run recorded before the patch keeps its activity tasks to the end.
-  const { projectTaskEvents, notify } = patched(LOCAL_PROJECTION_PATCH) ? local : remote;
+  const projectLocally = patched(LOCAL_PROJECTION_PATCH);
   // Likewise per run: a run recorded before the rule replays the applications it accepted then.
   const legacy: DecideContext['legacy'] = {
     ...(patched(FIRST_SIGNER_NOT_APPLICANT_PATCH) ? {} : { firstSignerMayApply: true }),
@@ -169,6 +172,12 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   // Per run as well: a run recorded before these plans its dates and its ladder as it did then.
   const onCalendar = patched(WORKDAY_CALENDAR_PATCH);
   const fromStepReached = patched(ESCALATION_STEP_REACHED_PATCH);
+  // Per run: a run recorded before it calls its local activities and signals from the root scope, as it did then.
+  const releaseScopes = patched(RELEASED_SCOPES_PATCH);
+  const shielded = releaseScopes ? shieldedRunner() : <T>(op: () => Promise<T>): Promise<T> => op();
+  const locally = releaseScopes ? runAllBy(local, shielded) : local;
+  const waitWithin = releaseScopes ? quietCondition() : condition;
+  const { projectTaskEvents, notify } = projectLocally ? locally : remote;
   /** The working-day calendar as last read (recorded in the history), and when (workflow time). */
   let calendar: TWorkdayTable | null = null;
   let calendarReadMs = 0;
@@ -269,10 +278,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     if (!input.parentTaskId || state.status === lastNotifiedParentStatus) return;
     lastNotifiedParentStatus = state.status;
     try {
-      await getExternalWorkflowHandle(taskWorkflowId(input.parentTaskId)).signal(childStatusSignal, {
-        childTaskId: input.taskId,
-        status: state.status,
-      });
+      const handle = getExternalWorkflowHandle(taskWorkflowId(input.parentTaskId));
+      const signal = () => handle.signal(childStatusSignal, { childTaskId: input.taskId, status: state.status });
+      await shielded(signal);
     } catch (err) {
       // The parent may have finished (verified) before a long-term child ended: its progress no longer matters there,
       // and failing here would fail the child's own decision.
@@ -466,7 +474,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     async () => {
       flagged = null;
       version++;
-      await local.flagTask({ taskId: input.taskId, reason: null, at: now() });
+      await locally.flagTask({ taskId: input.taskId, reason: null, at: now() });
       return result();
     },
     {
@@ -507,7 +515,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       if (step) {
         const delayMs = Date.parse(step.at) - Date.now();
         if (delayMs > 0) {
-          const changed = await condition(() => version !== seen, delayMs);
+          const changed = await waitWithin(() => version !== seen, delayMs);
           if (changed) continue;
           // Planned with a calendar read a week or more ago: plan again with a fresh one before acting (an override
           // edited meanwhile may have moved this very step). Never true for runs recorded before the calendar. Not
@@ -525,7 +533,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       // instead of throwing, which would fail this workflow task again at every retry, forever.
       flagged = `任务自动处理出错，已暂停，请系统管理员处理：${ruleErrorMessage(err)}`;
       log.error('task flagged', { error: String(err) });
-      await local.flagTask({ taskId: input.taskId, reason: flagged, at: now() });
+      await locally.flagTask({ taskId: input.taskId, reason: flagged, at: now() });
       await condition(() => flagged === null);
       continue;
     }
@@ -577,7 +585,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     const range = { from: addDaysToDate(today, -CALENDAR_DAYS_BACK), to: addDaysToDate(today, CALENDAR_DAYS_AHEAD) };
     // Queued in the projection chain, like every other local activity of the loop: run beside a decision's
     // projection, its completion could order differently against the update's on replay (a nondeterminism error).
-    const read = projection.then(() => local.workdayTable(range));
+    const read = projection.then(() => locally.workdayTable(range));
     projection = read.then(
       () => undefined,
       () => undefined,
@@ -792,7 +800,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     const lightChangesAt = nextLightChange(state, input.policy, at);
     const trafficLight = computeTrafficLight(state, { now: at, policy: input.policy });
     const run = projection.then(async () => {
-      await local.projectLight({ taskId: input.taskId, trafficLight, lightChangesAt, at });
+      await locally.projectLight({ taskId: input.taskId, trafficLight, lightChangesAt, at });
     });
     projection = run.catch(() => undefined);
     return run;

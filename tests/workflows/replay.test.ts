@@ -24,7 +24,8 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
   // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
   // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; v5-*: after
-  // those, before 'workday-calendar' and 'escalation-step-reached'; unprefixed: today's code. Replayed, each takes
+  // those, before 'workday-calendar' and 'escalation-step-reached'; v6-*: after those, before 'released-scopes';
+  // unprefixed: today's code. Replayed, each takes
   // the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
@@ -43,6 +44,11 @@ it('has recorded histories of the main lifecycles, from before and after each pa
       'v5-monthly-cycle-closed',
       'v5-five-year-continue-as-new',
       'v5-stored-light-window',
+      'v6-monthly-cycle-closed',
+      'v6-five-year-continue-as-new',
+      'v6-stored-light-window',
+      'v6-workday-due-day',
+      'v6-delegated-sign-off',
       'stored-light-window',
       // Recorded with a calendar answer in its history (the due day moved from Sunday 2026-10-25 to Monday the 26th).
       'workday-due-day',
@@ -70,7 +76,8 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   expect(count('v3-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(2);
   expect(count('v4-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
   expect(count('v5-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
-  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(7);
+  expect(count('v6-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(7);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(8);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
   expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
