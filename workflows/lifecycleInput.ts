@@ -58,6 +58,11 @@ export const ESCALATION_STEP_REACHED_PATCH = 'escalation-step-reached';
  * so a cached run no longer keeps every projection's input in memory until it continues as new.
  */
 export const RELEASED_SCOPES_PATCH = 'released-scopes';
+/**
+ * Decisions see the working-day calendar: a report filed on the moved due day (Monday for a Sunday) is on time, and
+ * its overdue event names the moved due instant.
+ */
+export const MOVED_DUE_DAY_PATCH = 'moved-due-day';
 
 export function laterOf(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;

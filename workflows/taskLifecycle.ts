@@ -81,6 +81,7 @@ import {
   FIRST_SIGNER_NOT_APPLICANT_PATCH,
   FOUR_EYES_PATCH,
   LOCAL_PROJECTION_PATCH,
+  MOVED_DUE_DAY_PATCH,
   RELEASED_SCOPES_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
@@ -98,6 +99,7 @@ export {
   FIRST_SIGNER_NOT_APPLICANT_PATCH,
   FOUR_EYES_PATCH,
   LOCAL_PROJECTION_PATCH,
+  MOVED_DUE_DAY_PATCH,
   RELEASED_SCOPES_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
@@ -177,6 +179,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   const shielded = releaseScopes ? shieldedRunner() : <T>(op: () => Promise<T>): Promise<T> => op();
   const locally = releaseScopes ? runAllBy(local, shielded) : local;
   const waitWithin = releaseScopes ? quietCondition() : condition;
+  // Per run too: a run recorded before it judged a report late against the plain due day.
+  const movedDueDay = onCalendar && patched(MOVED_DUE_DAY_PATCH);
   const { projectTaskEvents, notify } = projectLocally ? locally : remote;
   /** The working-day calendar as last read (recorded in the history), and when (workflow time). */
   let calendar: TWorkdayTable | null = null;
@@ -196,6 +200,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   const ctx = (): DecideContext => ({
     now: now(),
     policy: input.policy,
+    ...(movedDueDay && calendar ? { calendar } : {}),
     ...(Object.keys(legacy).length > 0 ? { legacy } : {}),
   });
 

@@ -19,7 +19,7 @@ import {
 import { deadlineDate, isLongTermKind, withDeadlineDate } from '../deadline';
 import type { TRole } from '../policy';
 import { type Result, invalidTransition, notAuthorized, notFound, ok, validationError } from '../result';
-import { deadlineInstant, lookBackAt } from './schedule';
+import { deadlineInstant, lookBackAt, reportDueDate } from './schedule';
 import { authorityFor, currentSigner, hasReportIn, matchesLevel } from './signOff';
 import {
   type Actor,
@@ -190,6 +190,18 @@ function decideAssign(state: TaskState, actor: Actor, ctx: DecideContext): Event
   ]);
 }
 
+/**
+ * When a period's report falls due: the end of its due day, moved by the policy's rule when the workflow passes its
+ * calendar (a due day on a rest day moves to the next working day), but never earlier than the plain due day (a due
+ * day brought forward to the previous working day asks for the report sooner without marking it late sooner).
+ */
+export function reportDueInstant(period: string, ctx: Pick<DecideContext, 'policy' | 'calendar'>): string {
+  const plain = dueInstant(period, ctx.policy.reportDueDay);
+  if (!ctx.calendar) return plain;
+  const moved = endOfDayInstant(reportDueDate(period, ctx.policy, ctx.calendar));
+  return compareInstants(moved, plain) > 0 ? moved : plain;
+}
+
 function decideSubmitReport(
   state: TaskState,
   c: Extract<TaskCommand, { type: 'submitReport' }>,
@@ -208,7 +220,7 @@ function decideSubmitReport(
   const existing = state.reports.find((r) => r.round === state.round && r.period === c.period);
   if (existing?.status === 'submitted') return invalidTransition(`the report for ${c.period} is awaiting review`);
   if (existing?.status === 'accepted') return invalidTransition(`the report for ${c.period} was already accepted`);
-  const dueAt = dueInstant(c.period, ctx.policy.reportDueDay);
+  const dueAt = reportDueInstant(c.period, ctx);
   return ok([
     {
       ...base(state, c.actor, ctx),
@@ -534,7 +546,7 @@ function decideReportOverdue(
   const refused = requireSystem(actor, 'an overdue report') ?? requireStatus(state, REPORTING, 'mark a report overdue');
   if (refused) return refused;
   if (!isValidPeriod(c.period)) return validationError(`period must be YYYY-MM, got "${c.period}"`);
-  const dueAt = dueInstant(c.period, ctx.policy.reportDueDay);
+  const dueAt = reportDueInstant(c.period, ctx);
   if (compareInstants(ctx.now, dueAt) < 0)
     return invalidTransition(`the report for ${c.period} is not due until ${dueAt}`);
   if (hasReportIn(state, c.period)) return invalidTransition(`the report for ${c.period} is in`);

@@ -10,7 +10,7 @@ import { normaliseChain } from './signOff';
 import type { DecideContext, InitialStateInput, TaskCommand, TaskEvent, TaskState } from './types';
 
 export * from './types';
-export { decide, mayStandIn, MAX_DELEGATION_DAYS } from './decide';
+export { decide, mayStandIn, MAX_DELEGATION_DAYS, reportDueInstant } from './decide';
 export { evolve, evolveAll } from './evolve';
 export * from './signOff';
 export * from './schedule';

@@ -5,6 +5,7 @@
  */
 import type { TDeadline } from '../deadline';
 import type { TCampaignPolicy, TEscalationStepName, TRole, TSignOffLevel, TSignOffScope } from '../policy';
+import type { TWorkdayTable } from '../workdays';
 
 export type TaskStatus =
   'ASSIGNED' | 'IN_PROGRESS' | 'OVERDUE' | 'CLOSURE_REQUESTED' | 'CLOSED' | 'LONG_TERM' | 'VERIFIED';
@@ -364,6 +365,12 @@ export interface DecideContext {
   /** The decision's instant (ISO); the domain never reads a clock. */
   now: string;
   policy: TCampaignPolicy;
+  /**
+   * The working-day calendar the workflow last read, when it plans on one: a report's due instant is then its due day
+   * moved by the policy's `dueDayRule` (a report filed on Monday for a due day falling on Sunday is on time), never
+   * earlier than the plain due day. Absent: the plain due day (runs recorded before patch 'moved-due-day').
+   */
+  calendar?: TWorkdayTable;
   /**
    * Rules added while tasks were already running, switched off for a run that started before them (the workflow
    * decides with its patches; see workflows/taskLifecycle.ts). Absent: every rule applies.

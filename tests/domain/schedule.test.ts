@@ -14,7 +14,9 @@ import {
   initialState,
   lookBackAt,
   nextReportDue,
+  reportDueInstant,
   signOffDueAt,
+  decide,
 } from '../../domain/task';
 import { computeTrafficLight, countTrafficLights, hasLateReport } from '../../domain/trafficLight';
 import { Run, head, newTask, officer, policy, sh, staff, supervisor } from './taskHelpers';
@@ -292,6 +294,33 @@ describe('working-day reminders, warning letters and the step reached', () => {
       dueAt: endOfDayInstant('2021-04-26'),
       reminderAt: addDaysToInstant(endOfDayInstant('2021-04-26'), -3),
     });
+  });
+  // 2021-07-25 is a Sunday: under `next_workday` the July report falls due at the end of Monday the 26th.
+  it('a report filed on the moved due day is on time when the decision sees the calendar (patch moved-due-day)', () => {
+    const run = new Run(newTask()).at('2021-04-01 10:00');
+    run.do({ type: 'acknowledge', actor: staff });
+    const monday = { now: sh('2021-07-26 15:00'), policy };
+    const filed = (ctx: Parameters<typeof decide>[2]) => {
+      const result = decide(run.state, report('2021-07'), ctx);
+      if (!result.ok) throw new Error(result.error.message);
+      return (result.value[0] as { late: boolean }).late;
+    };
+    expect(filed({ ...monday, calendar: y2021 })).toBe(false);
+    // Without the calendar (runs recorded before the patch): the plain due day, Sunday the 25th.
+    expect(filed(monday)).toBe(true);
+    expect(filed({ ...monday, now: sh('2021-07-27 00:01'), calendar: y2021 })).toBe(true);
+    // Not overdue on Monday either; overdue from the end of Monday, and the event names that instant.
+    const overdue = { type: 'reportOverdue', period: '2021-07' } as const;
+    expect(decide(run.state, overdue, { ...monday, calendar: y2021 }).ok).toBe(false);
+    const marked = decide(run.state, overdue, { ...monday, now: sh('2021-07-27 00:00'), calendar: y2021 });
+    expect(marked.ok && marked.value[0]).toMatchObject({ type: 'ReportOverdue', dueAt: endOfDayInstant('2021-07-26') });
+  });
+
+  it('a due day brought forward (previous_workday) asks sooner but is late no sooner than the plain due day', () => {
+    const earlier = { ...policy, dueDayRule: 'previous_workday' as const };
+    expect(reportDueInstant('2021-07', { policy: earlier, calendar: y2021 })).toBe(endOfDayInstant('2021-07-25'));
+    expect(reportDueInstant('2021-07', { policy, calendar: y2021 })).toBe(endOfDayInstant('2021-07-26'));
+    expect(reportDueInstant('2021-07', { policy })).toBe(endOfDayInstant('2021-07-25'));
   });
 });
 

@@ -6,8 +6,9 @@
  */
 import { Worker } from '@temporalio/worker';
 import { loadWorkdayTable } from '../../activities/calendar';
+import { acknowledgeUpdate, submitReportUpdate, taskStateQuery } from '../../workflows/messages';
 import { taskWorkflowId } from '../../workflows/shared';
-import { taskLifecycle, WORKDAY_CALENDAR_PATCH } from '../../workflows/taskLifecycle';
+import { MOVED_DUE_DAY_PATCH, taskLifecycle, WORKDAY_CALENDAR_PATCH } from '../../workflows/taskLifecycle';
 import { workflowBundle } from '../../worker';
 import { createOrg, createTaskRow, type TOrg } from '../helpers/fixtures';
 import { recordHistories } from '../helpers/histories';
@@ -68,12 +69,34 @@ it('When the report for October 2026 is due on Sunday the 25th, then it is overd
     workflowId: taskWorkflowId(input.taskId),
     args: [input],
   });
-  const overdue = () =>
-    stack.db.auditEvent.findMany({ where: { taskId: input.taskId, action: 'ReportOverdue' }, select: { at: true } });
+  const overdue = (taskId = input.taskId) =>
+    stack.db.auditEvent.findMany({ where: { taskId, action: 'ReportOverdue' }, select: { at: true } });
+  // A second task of the same policy, whose unit reports on Monday the 26th.
+  const onMonday = await createTaskRow(stack.db, org, {
+    deadline: { kind: 'date', date: '2026-12-31' },
+    assignedAt: now,
+    policy: { reportDueDay: 25, dueDayRule: 'next_workday' },
+  });
+  const mondayHandle = await stack.testEnv.client.workflow.start(taskLifecycle, {
+    taskQueue: stack.taskQueue,
+    workflowId: taskWorkflowId(onMonday.taskId),
+    args: [onMonday],
+  });
+  await eventually(async () => {
+    await mondayHandle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
+  });
 
   // The end of Sunday the 25th (Shanghai) passes: nothing yet.
   await sleepUntil(stack, '2026-10-25T16:00:00.000Z', 3600_000);
   expect(await overdue()).toEqual([]);
+  // Monday the 26th, 18:00 in Shanghai: the report filed on the moved due day is on time (it was marked 逾期报送
+  // against the plain due day before patch 'moved-due-day').
+  await sleepUntil(stack, '2026-10-26T10:00:00.000Z', 0);
+  await mondayHandle.executeUpdate(submitReportUpdate, {
+    args: [{ actor: org.staffA, period: '2026-10', progress: '已按期完成整改台账', reportId: 'r-2026-10' }],
+  });
+  const filed = (await mondayHandle.query(taskStateQuery)).reports.find((r) => r.period === '2026-10');
+  expect(filed).toMatchObject({ status: 'submitted', late: false });
   // The end of Monday the 26th: the overdue notice, then and only then.
   await sleepUntil(stack, '2026-10-26T15:30:00.000Z', 0);
   expect(await overdue()).toEqual([]);
@@ -87,6 +110,10 @@ it('When the report for October 2026 is due on Sunday the 25th, then it is overd
   });
   const notices = await stack.db.supervisionNotice.findMany({ where: { taskId: input.taskId } });
   expect(notices.map((n) => [n.kind, n.period])).toEqual([['report_overdue', '2026-10']]);
+  // The task whose report came in on Monday: never overdue, no notice.
+  expect(await overdue(onMonday.taskId)).toEqual([]);
+  expect(await stack.db.supervisionNotice.count({ where: { taskId: onMonday.taskId } })).toBe(0);
+  await mondayHandle.terminate('test over');
 
   // The run took the patch and read the calendar by a local activity (its answer is in the history).
   const history = await handle.fetchHistory();
@@ -96,6 +123,7 @@ it('When the report for October 2026 is due on Sunday the 25th, then it is overd
     ),
   );
   expect(markerTexts.some((t) => t.includes(WORKDAY_CALENDAR_PATCH))).toBe(true);
+  expect(markerTexts.some((t) => t.includes(MOVED_DUE_DAY_PATCH))).toBe(true);
   expect(markerTexts.some((t) => t.includes('workdayTable'))).toBe(true);
   await recordHistories(stack.testEnv.client, handle.workflowId, 'workday-due-day');
 
