@@ -21,7 +21,8 @@ export type { EngineOptions } from './engine/core';
  * The dev server's workflow engine: the facade the gRPC handlers, the standalone activities and tests use. Its state
  * and shared operations are in engine/core.ts; each section of the service (start, workflow tasks, commands,
  * activities, children, signals, describe, queries, updates) lives in its own module under engine/, and the small
- * ones (system, workers, test service, search attributes) stay here.
+ * ones (system, workers, test service, search attributes) stay here. The operations between the modules at the end
+ * are public only so that the modules can reach each other through EngineCore; they are not part of the service.
  */
 export class Engine extends EngineCore {
   private readonly starts = new Starts(this);

@@ -1,10 +1,11 @@
-/** Types, constants and pure helpers shared by the engine's modules (no engine state here). */
 import type { TimerHandle } from '../clock';
 import { invalid } from '../errors';
 import { ownCopy } from '../history';
 import { CT, ET, RS, WS, durFromMs, enums, msFromDur, num, type Obj } from '../proto';
 import type { StandaloneTask } from '../standalone';
 import type { RunState } from '../types';
+
+// Types, constants and pure helpers shared by the engine's modules (no engine state here).
 
 /** Defaults chosen to match the Temporal server so SDK behaviour is the same as in production. */
 export const DEFAULT_WFT_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { invalid, notFound } from '../errors';
-import { type TaskQueue } from '../matching';
+import type { TaskQueue } from '../matching';
 import { CT, ET, TT, UpdateRequestType, durFromMs, enums, msFromDur, packAny, tsFromMs, type Obj } from '../proto';
 import {
   DEFAULT_STICKY_TIMEOUT_MS,
