@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Run } from './engine';
+import type { Run } from './engine/shared';
 import { HistoryEventType, encodeMessage } from './proto';
 import type { RunState } from './types';
 
