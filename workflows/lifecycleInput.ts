@@ -63,6 +63,8 @@ export const RELEASED_SCOPES_PATCH = 'released-scopes';
  * its overdue event names the moved due instant.
  */
 export const MOVED_DUE_DAY_PATCH = 'moved-due-day';
+/** A run continues as new past 500 history events instead of 1,500 (see `SHORT_RUN_EVENTS` in `taskLifecycle`). */
+export const SHORTER_RUNS_PATCH = 'shorter-runs';
 
 export function laterOf(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;

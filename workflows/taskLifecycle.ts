@@ -83,6 +83,7 @@ import {
   LOCAL_PROJECTION_PATCH,
   MOVED_DUE_DAY_PATCH,
   RELEASED_SCOPES_PATCH,
+  SHORTER_RUNS_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
   laterOf,
@@ -101,6 +102,7 @@ export {
   LOCAL_PROJECTION_PATCH,
   MOVED_DUE_DAY_PATCH,
   RELEASED_SCOPES_PATCH,
+  SHORTER_RUNS_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
   type TCarriedState,
@@ -144,6 +146,14 @@ const { createChildTasks } = proxyActivities<Activities>({
 const RUN_LENGTH_MS = 365 * 24 * 3600 * 1000;
 /** Also continue early when the history grows past this, well under the 2,000 events per run the product allows. */
 const MAX_HISTORY_EVENTS = 1500;
+/**
+ * The same bound for runs started after patch 'shorter-runs'. What a cached run holds in the worker (the SDK core's
+ * state machines for every timer, update and local activity of the run, with their arguments) grows with its events
+ * until the run continues as new, so this bounds a cached task's memory; and a run evicted from the cache replays
+ * at most this many events before its next decision. A task with a monthly report makes ~20 events a month, so only
+ * unusually busy tasks ever reach it (the yearly continue-as-new comes first).
+ */
+const SHORT_RUN_EVENTS = 500;
 
 /**
  * How long the workflow plans with the calendar it last read before reading it again (at its next wake-up, and
@@ -181,6 +191,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   const waitWithin = releaseScopes ? quietCondition() : condition;
   // Per run too: a run recorded before it judged a report late against the plain due day.
   const movedDueDay = onCalendar && patched(MOVED_DUE_DAY_PATCH);
+  const maxHistoryEvents = patched(SHORTER_RUNS_PATCH) ? SHORT_RUN_EVENTS : MAX_HISTORY_EVENTS;
   const { projectTaskEvents, notify } = projectLocally ? locally : remote;
   /** The working-day calendar as last read (recorded in the history), and when (workflow time). */
   let calendar: TWorkdayTable | null = null;
@@ -566,9 +577,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     return (
-      info.continueAsNewSuggested ||
-      info.historyLength > MAX_HISTORY_EVENTS ||
-      Date.now() - runStartedMs > RUN_LENGTH_MS
+      info.continueAsNewSuggested || info.historyLength > maxHistoryEvents || Date.now() - runStartedMs > RUN_LENGTH_MS
     );
   }
 

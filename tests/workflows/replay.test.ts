@@ -24,9 +24,8 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   const names = new Set(files.map((f) => f.replace(/\.run\d+\.json$/, '')));
   // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
   // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; v5-*: after
-  // those, before 'workday-calendar' and 'escalation-step-reached'; v6-*: after those, before 'released-scopes';
-  // unprefixed: today's code. Replayed, each takes
-  // the path it was recorded with.
+  // those, before 'workday-calendar' and 'escalation-step-reached'; v6-*: after those, before 'released-scopes',
+  // 'moved-due-day' and 'shorter-runs'; unprefixed: today's code. Replayed, each takes the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
@@ -77,7 +76,7 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   expect(count('v4-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(3);
   expect(count('v5-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
   expect(count('v6-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(7);
-  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(8);
+  expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(10);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
   expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
