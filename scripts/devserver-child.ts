@@ -15,8 +15,8 @@ process.on('disconnect', () => {
 process.on('message', (msg: unknown) => {
   if ((msg as { type?: unknown } | null)?.type !== 'memory') return;
   const collected = collectGarbage();
-  const { rss, heapUsed } = process.memoryUsage();
-  process.send?.({ type: 'memory', rss, heapUsed, collected });
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  process.send?.({ type: 'memory', rss, heapUsed, heapTotal, external, collected });
 });
 
 main(process.argv.slice(2)).catch((err: unknown) => {

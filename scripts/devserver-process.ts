@@ -7,6 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
+export interface TDevServerMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 export interface TDevServerProcessOptions {
   port: number;
   namespace: string;
@@ -20,7 +27,8 @@ export interface TDevServerProcess {
   address: string;
   pid(): number | undefined;
   /** The process's RSS and live heap after a full collection; undefined if it does not answer within 5 s. */
-  memory(): Promise<{ rss: number; heapUsed: number } | undefined>;
+  /** RSS, live heap (after a full collection), the heap's committed size and memory outside it (buffers). */
+  memory(): Promise<TDevServerMemory | undefined>;
   stop(): Promise<void>;
 }
 
@@ -131,15 +139,26 @@ export async function startDevServerProcess(opts: TDevServerProcessOptions): Pro
     memory: () =>
       new Promise((resolve) => {
         const proc = child;
-        const done = (value: { rss: number; heapUsed: number } | undefined): void => {
+        const done = (value: TDevServerMemory | undefined): void => {
           clearTimeout(timer);
           proc.removeListener('message', onMessage);
           resolve(value);
         };
         const onMessage = (msg: unknown): void => {
-          const m = msg as { type?: unknown; rss?: unknown; heapUsed?: unknown } | null;
+          const m = msg as {
+            type?: unknown;
+            rss?: unknown;
+            heapUsed?: unknown;
+            heapTotal?: unknown;
+            external?: unknown;
+          };
           if (m?.type === 'memory' && typeof m.rss === 'number' && typeof m.heapUsed === 'number') {
-            done({ rss: m.rss, heapUsed: m.heapUsed });
+            done({
+              rss: m.rss,
+              heapUsed: m.heapUsed,
+              heapTotal: typeof m.heapTotal === 'number' ? m.heapTotal : NaN,
+              external: typeof m.external === 'number' ? m.external : NaN,
+            });
           }
         };
         const timer = setTimeout(() => done(undefined), 5_000);

@@ -243,6 +243,12 @@ async function main(): Promise<void> {
     devHeap: number | undefined;
     /** The SDK worker's workflow threads, after a full collection in each. */
     threadHeap: number | undefined;
+    /** The dev server's heap as committed (not only live) and its memory outside the heap (buffers). */
+    devHeapTotal: number | undefined;
+    devExternal: number | undefined;
+    /** This process's heap as committed and its memory outside the heap. */
+    heapTotal: number;
+    external: number;
     errors: number;
   };
   const threadHeaps = new ThreadHeaps();
@@ -281,6 +287,10 @@ async function main(): Promise<void> {
       heap: memory.heapUsed,
       devHeap: devMemory?.heapUsed,
       threadHeap: threads?.used,
+      devHeapTotal: devMemory?.heapTotal,
+      devExternal: devMemory?.external,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
       errors: done.errors,
     });
     console.log(
@@ -322,7 +332,17 @@ async function main(): Promise<void> {
     const sorted = [...xs].sort((x, y) => x - y);
     return sorted.length === 0 ? NaN : sorted[Math.floor((sorted.length - 1) / 2)]!;
   };
-  type TMeasure = 'rss' | 'devRss' | 'total' | 'heap' | 'devHeap' | 'threadHeap';
+  type TMeasure =
+    | 'rss'
+    | 'devRss'
+    | 'total'
+    | 'heap'
+    | 'devHeap'
+    | 'threadHeap'
+    | 'heapTotal'
+    | 'external'
+    | 'devHeapTotal'
+    | 'devExternal';
   const value = (r: TRow, m: TMeasure): number | undefined =>
     m === 'total' ? r.rss + (r.devRss ?? 0) : (r[m] as number | undefined);
   const at = (window: TRow[], m: TMeasure): number =>
@@ -359,6 +379,18 @@ async function main(): Promise<void> {
       `minutes ${late[0]!.minute}–${last.minute}): ${line(early, late)}`,
   );
   console.log(`[soak] memory minute ${first.minute} → ${last.minute} (single samples): ${line([first], [last])}`);
+  // Where RSS goes beside the live heaps: committed heap (V8 keeps pages after a collection) and memory outside it.
+  const beside: Array<[TMeasure, string]> = [
+    ['heapTotal', 'heap committed api+worker'],
+    ['external', 'external api+worker'],
+    ['devHeapTotal', 'heap committed dev server'],
+    ['devExternal', 'external dev server'],
+  ];
+  console.log(
+    `[soak] beside the live heaps (same windows): ${beside
+      .map(([m, label]) => `${label} ${mb(at(early, m))} → ${mb(at(late, m))} MB`)
+      .join('; ')}`,
+  );
   console.log(
     `[soak] audit chain: ${audit.ok ? `ok, ${audit.checked} records` : `BROKEN ${JSON.stringify(audit.firstBroken)}`}`,
   );
