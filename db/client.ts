@@ -9,6 +9,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../prisma/generated/sqlite/client';
 import { PrismaClient as PgPrismaClient } from '../prisma/generated/postgres/client';
 import { pgPoolConfig, providerOf } from './provider';
+import { cachePreparedStatements } from './statementCache';
+import type BetterSqlite3 from 'better-sqlite3';
 
 export type Db = PrismaClient;
 export type { Prisma } from '../prisma/generated/sqlite/client';
@@ -46,6 +48,8 @@ class PragmaBetterSqlite3 extends PrismaBetterSqlite3 {
   override async connect(): ReturnType<PrismaBetterSqlite3['connect']> {
     const adapter = await super.connect();
     await adapter.executeScript(SQLITE_PRAGMAS.join(';\n') + ';');
+    // The adapter keeps its better-sqlite3 handle as `client` (not in its types): compiled statements reused per SQL.
+    cachePreparedStatements((adapter as unknown as { client: BetterSqlite3.Database }).client);
     return adapter;
   }
 }
