@@ -191,7 +191,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   const waitWithin = releaseScopes ? quietCondition() : condition;
   // Per run too: a run recorded before it judged a report late against the plain due day.
   const movedDueDay = onCalendar && patched(MOVED_DUE_DAY_PATCH);
-  const maxHistoryEvents = patched(SHORTER_RUNS_PATCH) ? SHORT_RUN_EVENTS : MAX_HISTORY_EVENTS;
+  const shorterRuns = patched(SHORTER_RUNS_PATCH);
+  const maxHistoryEvents = shorterRuns ? SHORT_RUN_EVENTS : MAX_HISTORY_EVENTS;
   const { projectTaskEvents, notify } = projectLocally ? locally : remote;
   /** The working-day calendar as last read (recorded in the history), and when (workflow time). */
   let calendar: TWorkdayTable | null = null;
@@ -522,6 +523,9 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
 
   // The timer loop: sleep until the next scheduled step or until a decision changes the state, then act.
   while (!TERMINAL.has(state.status)) {
+    // A task kept busy by decisions wakes the loop early each time (`continue` below) and would never reach the check
+    // at the end of this body: runs after 'shorter-runs' check here as well.
+    if (shorterRuns && shouldContinueAsNew()) return continueAsNewNow();
     const seen = version;
     try {
       // Awaited only when a read is due: an await here that does nothing would still let other promises run first
@@ -554,6 +558,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       continue;
     }
     if (shouldContinueAsNew()) {
+      // Inline, as recorded runs did it (no extra await before the command).
       await settleHandlers();
       const carried: TCarriedState = { state, seq, done: [...done], runs: (input.carried?.runs ?? 0) + 1 };
       return continueAsNew<typeof taskLifecycle>({ ...input, carried });
@@ -561,6 +566,13 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
   }
   await settleHandlers();
   return state;
+
+  /** Hands the state, the event sequence and the steps taken to a new run, once every handler has finished. */
+  async function continueAsNewNow(): Promise<never> {
+    await settleHandlers();
+    const carried: TCarriedState = { state, seq, done: [...done], runs: (input.carried?.runs ?? 0) + 1 };
+    return continueAsNew<typeof taskLifecycle>({ ...input, carried });
+  }
 
   /**
    * Waits until no update or signal handler is running and every projection has landed, so that nothing accepted is

@@ -51,6 +51,7 @@ it('the 500th decision adds no more history than the 5th', async () => {
     args: [input],
   });
   await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: org.staffA }] });
+  const firstRunId = (await handle.describe()).runId;
   const today = dateOf(await stack.now());
 
   // Decisions 2, 3, …: the office names its colleague deputy for one more day each time. Every delegation in force is
@@ -94,4 +95,9 @@ it('the 500th decision adds no more history than the 5th', async () => {
   expect(JSON.stringify(grown).length).toBeGreaterThan(40_000);
   const early = Math.max(fifth, sixth);
   expect(late).toBeLessThanOrEqual(early * 1.1);
+  // A task kept this busy still continues as new (patch 'shorter-runs'): no run grows far past 500 events. Before,
+  // the decisions woke the timer loop each time and it never reached its check: one run of the 500 decisions.
+  const { historyLength, runId } = await handle.describe();
+  expect(runId).not.toBe(firstRunId);
+  expect(historyLength).toBeLessThanOrEqual(600);
 });
