@@ -17,6 +17,12 @@ import { eventually, sleepUntil } from '../helpers/temporal';
 
 jest.setTimeout(240_000);
 
+/**
+ * How long to wait for a timed step's row. A timer that fires here takes two or three workflow tasks (the calendar read
+ * again, the step, its projection), and under CI's load one workflow task has taken 7.5 s: 15 s was not always enough.
+ */
+const SLOW_MS = 60_000;
+
 /** Date faked from 2026-10-20, timers real; after the workflow bundle is built (webpack's own code needs the real Date). */
 function fakeDate(): void {
   jest.useFakeTimers({
@@ -107,7 +113,7 @@ it('When the report for October 2026 is due on Sunday the 25th, then it is overd
     // The end of Monday the 26th in Shanghai (16:00Z), where the end of Sunday the 25th was the plain rule's.
     expect(rows[0]!.at.getTime() - Date.parse('2026-10-26T16:00:00.000Z')).toBeGreaterThan(-1000);
     expect(rows[0]!.at.getTime() - Date.parse('2026-10-26T16:00:00.000Z')).toBeLessThan(60_000);
-  });
+  }, SLOW_MS);
   const notices = await stack.db.supervisionNotice.findMany({ where: { taskId: input.taskId } });
   expect(notices.map((n) => [n.kind, n.period])).toEqual([['report_overdue', '2026-10']]);
   // The task whose report came in on Monday: never overdue, no notice.
@@ -171,7 +177,7 @@ it('When an admin marks 2027-10-01 a holiday after the task planned its October 
     // Within a second of it: the faked process clock advances in steps of 20 ms.
     expect(rows[0]!.at.getTime() - Date.parse('2027-10-04T16:00:00.000Z')).toBeGreaterThan(-1000);
     expect(rows[0]!.at.getTime() - Date.parse('2027-10-04T16:00:00.000Z')).toBeLessThan(120_000);
-  });
+  }, SLOW_MS);
   // The office heard once that 2027 has no official data.
   const told = await stack.db.notification.findMany({
     where: { kind: 'calendar_no_data', userId: org.office.userId, title: { contains: '2027年' } },
