@@ -18,6 +18,7 @@ import { demoCast } from '../api/harness';
 import {
   ApiClient,
   buttonNamed as button,
+  confirmAndAwait,
   createCampaign,
   createTasks,
   openDialog,
@@ -228,7 +229,7 @@ describe('administration and campaign journeys in Chromium', () => {
         const { page } = w;
         await page.goto('/admin/users');
         await button(page, `停用 ${NEW_USER.name}`).click();
-        await button(page.getByRole('dialog'), '确定停用').click();
+        await confirmAndAwait(page, '确定停用', 'POST', '/deactivate');
         const waiting = page.getByRole('dialog', { name: /待改派事项/ });
         await waiting.waitFor();
         await waiting

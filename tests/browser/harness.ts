@@ -407,6 +407,34 @@ export async function openDialog(page: Page): Promise<Locator> {
   return dialog;
 }
 
+/**
+ * Confirms the open confirmation dialog with `okText` and waits for the server's answer to the request it sends
+ * (`method` to a URL ending in `urlEnd`). Under load a click can land while the dialog is still opening and be lost:
+ * then, as a person would, it is clicked again (a confirm's button shows a spinner once clicked, so no second request).
+ */
+export async function confirmAndAwait(page: Page, okText: string, method: string, urlEnd: string): Promise<void> {
+  const dialog = page.getByRole('dialog').filter({ has: page.getByRole('button', { name: okText, exact: true }) });
+  await dialog.waitFor();
+  const answered = page.waitForResponse((r) => r.request().method() === method && r.url().endsWith(urlEnd), {
+    timeout: 60_000,
+  });
+  for (let attempt = 0; ; attempt++) {
+    await buttonNamed(dialog, okText)
+      .click({ timeout: 5_000 })
+      .catch(() => undefined);
+    const result = await Promise.race([
+      answered.then(() => 'answered' as const),
+      new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 5_000)),
+    ]);
+    if (result === 'answered') return;
+    const stillOpen =
+      (await dialog.count()) > 0 && !(await buttonNamed(dialog, okText).getAttribute('class'))?.includes('loading');
+    if (!stillOpen) break;
+    if (attempt >= 3) throw new Error(`"${okText}" was clicked ${attempt + 1} times and sent no ${method} ${urlEnd}`);
+  }
+  await answered;
+}
+
 /** Types into a field and makes sure the text stayed (a dialog still settling may drop a fill; a person retypes). */
 export async function typeInto(field: Locator, text: string): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
