@@ -27,23 +27,13 @@ import {
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { createActivities } from '../activities';
-import { addDaysToDate, dateOf, dueInstant } from '../domain/calendar';
-import { deadlineDate } from '../domain/deadline';
+import { addDaysToDate, dateOf } from '../domain/calendar';
 import { computeTrafficLight, nextLightChange } from '../domain/trafficLight';
 import type { TWorkdayTable } from '../domain/workdays';
 import {
   decide,
   evolve,
   initialState,
-  nextReportDue,
-  deadlineInstant,
-  lookBackAt,
-  escalationStepsDue,
-  currentSigner,
-  deadlineWarnings,
-  reportDueDate,
-  signOffReminder,
-  stepReached,
   type DecideContext,
   type TaskCommand,
   type TaskEvent,
@@ -74,6 +64,7 @@ import {
   type TSplitTaskArgs,
 } from './messages';
 import { quietCondition, runAllBy, shieldedRunner } from './scopes';
+import { nextTimedStep, type TTimedStepPlan } from './timedSteps';
 import { taskWorkflowId } from './shared';
 import {
   ASSIGN_BEFORE_HANDLERS_PATCH,
@@ -86,11 +77,9 @@ import {
   SHORTER_RUNS_PATCH,
   STORED_LIGHT_PATCH,
   WORKDAY_CALENDAR_PATCH,
-  laterOf,
   ruleErrorMessage,
   stateInput,
   type TCarriedState,
-  type TimedStep,
   type TTaskLifecycleInput,
 } from './lifecycleInput';
 
@@ -521,6 +510,24 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     await commit(decideOrThrow({ type: 'assign' }));
   }
 
+  /** What the timed steps' planning reads of this run (workflows/timedSteps.ts). */
+  const timedSteps: TTimedStepPlan = {
+    input,
+    workflowId,
+    state: () => state,
+    calendar: () => calendar,
+    done,
+    onCalendar,
+    fromStepReached,
+    storedLight,
+    now,
+    ctx,
+    commit,
+    notify,
+    notifyQueued,
+    projectLightNow,
+  };
+
   // The timer loop: sleep until the next scheduled step or until a decision changes the state, then act.
   while (!TERMINAL.has(state.status)) {
     // A task kept busy by decisions wakes the loop early each time (`continue` below) and would never reach the check
@@ -531,7 +538,7 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
       // Awaited only when a read is due: an await here that does nothing would still let other promises run first
       // and reorder the commands of runs recorded before the calendar.
       if (calendarReadDue()) await readCalendar();
-      const step = nextTimedStep();
+      const step = nextTimedStep(timedSteps);
       if (step) {
         const delayMs = Date.parse(step.at) - Date.now();
         if (delayMs > 0) {
@@ -618,191 +625,6 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
     );
     calendar = await read;
     calendarReadMs = Date.now();
-  }
-
-  /** The earliest timer-driven step not yet taken: report reminder / overdue, deadline, escalation, look-back. */
-  function nextTimedStep(): TimedStep | null {
-    const candidates: TimedStep[] = [];
-    const table = onCalendar && calendar ? calendar : undefined;
-    /** Dates the plan rests on, checked against the years the calendar has no official data for. */
-    const planned: string[] = [];
-    const due = nextReportDue(state, input.policy, now(), table);
-    if (due && table) planned.push(reportDueDate(due.period, input.policy, table));
-    if (due) {
-      const reminderKey = `reminder:${state.round}:${due.period}`;
-      if (!done.has(reminderKey)) {
-        candidates.push({
-          key: reminderKey,
-          at: due.reminderAt,
-          // Queued behind projections on the calendar's runs (see notifyQueued); as recorded on older runs.
-          run: () =>
-            (onCalendar ? notifyQueued : notify)({
-              idempotencyKey: `${workflowId}:${reminderKey}`,
-              taskId: input.taskId,
-              kind: 'report_reminder',
-              // Rendered by the notify activity with the task's names; these are its fallback.
-              title: `【报送提醒】${due.period} 整改进展`,
-              body: `请报送“${input.title}”${due.period}的整改进展。查看：/tasks/${input.taskId}`,
-              link: `/tasks/${input.taskId}`,
-              text: { kind: 'report_reminder', period: due.period, dueAt: due.dueAt },
-              recipients: [{ unitId: state.leadUnitId }],
-              at: now(),
-            }).then(() => undefined),
-        });
-      }
-      const overdueKey = `overdue:${state.round}:${due.period}`;
-      if (!done.has(overdueKey)) {
-        candidates.push({
-          key: overdueKey,
-          // The rules mark a report overdue only after its plain due day: a due day brought forward to the previous
-          // working day is asked for earlier, but marked overdue no sooner than before.
-          at: table ? laterOf(due.dueAt, dueInstant(due.period, input.policy.reportDueDay)) : due.dueAt,
-          run: async () => {
-            const result = decide(state, { type: 'reportOverdue', period: due.period }, ctx());
-            if (result.ok) await commit(result.value);
-          },
-        });
-      }
-    }
-    const deadline = deadlineInstant(state);
-    if (deadline && !state.overdue) {
-      candidates.push({
-        key: `deadline:${state.round}:${deadline}`,
-        at: deadline,
-        run: async () => {
-          const result = decide(state, { type: 'deadlinePassed' }, ctx());
-          if (result.ok) await commit(result.value);
-        },
-      });
-    }
-    if (state.overdue && deadline) {
-      const steps = escalationStepsDue(input.policy, deadline)
-        .map((step) => ({ ...step, key: `escalation:${state.round}:${deadline}:${step.step}` }))
-        .filter((step) => !done.has(step.key));
-      // From the step reached: of the steps already due, only the last is taken; the earlier ones are skipped.
-      const skipped = fromStepReached ? stepReached(steps, now()).skipped : [];
-      for (const step of steps) {
-        if (skipped.includes(step)) continue;
-        candidates.push({
-          key: step.key,
-          at: step.at,
-          run: async () => {
-            for (const s of skipped) done.add(s.key);
-            const result = decide(state, { type: 'escalate', step: step.step }, ctx());
-            if (result.ok) await commit(result.value);
-          },
-        });
-      }
-    }
-    if (table) {
-      calendarSteps(table, candidates, planned);
-      const dated = deadlineInstant(state) ? deadlineDate(state.deadline) : null;
-      if (dated) planned.push(dated);
-      for (const year of new Set(planned.map((d) => Number(d.slice(0, 4))))) {
-        if (!table.noDataYears.includes(year)) continue;
-        const key = `calendar-no-data:${year}`;
-        if (!done.has(key)) candidates.push({ key, at: now(), run: () => warnNoCalendarData(year) });
-      }
-    }
-    const lookBack = lookBackAt(state, input.policy);
-    if (lookBack) {
-      const key = `lookback:${state.round}`;
-      if (!done.has(key)) {
-        candidates.push({
-          key,
-          at: lookBack,
-          run: async () => {
-            const result = decide(state, { type: 'lookBackDue' }, ctx());
-            if (result.ok) await commit(result.value);
-          },
-        });
-      }
-    }
-    if (storedLight) {
-      // Last among equals (the sort is stable): a step due at the same instant projects the light with its events.
-      const lightAt = nextLightChange(state, input.policy, now());
-      if (lightAt) candidates.push({ key: `light:${lightAt}`, at: lightAt, transient: true, run: projectLightNow });
-    }
-    candidates.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-    return candidates[0] ?? null;
-  }
-
-  /** The warning letters before the deadline and the sign-off reminder, on the working-day calendar. */
-  function calendarSteps(table: TWorkdayTable, candidates: TimedStep[], planned: string[]): void {
-    const warnings = deadlineWarnings(state, input.policy, table)
-      .map((w) => ({ ...w, key: `warning:${state.round}:${w.deadlineDate}:${w.workdays}` }))
-      .filter((w) => !done.has(w.key));
-    // A letter missed (the task did not exist yet, or the worker was down) is not sent late: only the latest due.
-    const { skipped } = stepReached(warnings, now());
-    for (const w of warnings) {
-      planned.push(w.date);
-      if (skipped.includes(w)) continue;
-      candidates.push({
-        key: w.key,
-        at: w.at,
-        run: async () => {
-          for (const s of skipped) done.add(s.key);
-          await notifyQueued({
-            idempotencyKey: `${workflowId}:${w.key}`,
-            taskId: input.taskId,
-            kind: 'deadline_warning',
-            // Rendered by the notify activity with the task's names; these are its fallback.
-            title: `【整改期限预警】距整改期限还有${w.workdays}个工作日`,
-            body: `“${input.title}”的整改期限为${w.deadlineDate}，距今还有${w.workdays}个工作日。查看：/tasks/${input.taskId}`,
-            link: `/tasks/${input.taskId}`,
-            text: { kind: 'deadline_warning', letter: w.letter, workdays: w.workdays, deadlineDate: w.deadlineDate },
-            recipients: [
-              { unitId: state.leadUnitId, role: 'unit_staff' },
-              { unitId: state.leadUnitId, role: 'unit_head' },
-            ],
-            at: now(),
-          });
-        },
-      });
-    }
-    const signOff = signOffReminder(state, input.policy, table);
-    const signer = currentSigner(state);
-    if (signOff && signer) {
-      const key = `sign-off-reminder:${state.round}:${signOff.applicationId}:${signOff.level}`;
-      planned.push(dateOf(signOff.at));
-      if (!done.has(key)) {
-        candidates.push({
-          key,
-          at: signOff.at,
-          run: async () => {
-            await notifyQueued({
-              idempotencyKey: `${workflowId}:${key}`,
-              taskId: input.taskId,
-              kind: 'sign_off_reminder',
-              title: '【签批提醒】销号申请待签批',
-              body: `“${input.title}”的销号申请已等待签批${signOff.workdays}个工作日。查看：/tasks/${input.taskId}`,
-              link: `/tasks/${input.taskId}`,
-              text: { kind: 'sign_off_reminder', level: signOff.level, workdays: signOff.workdays },
-              recipients: [signer.userId ? { userId: signer.userId } : { unitId: signer.unitId, role: signer.role }],
-              at: now(),
-            });
-          },
-        });
-      }
-    }
-  }
-
-  /**
-   * A date of this task's plan falls in a year without official calendar data: said in the log, and to the office
-   * once per year (the key is the office's and the year's, so every task of the office shares the one notice).
-   */
-  async function warnNoCalendarData(year: number): Promise<void> {
-    log.warn('calendar: a lifecycle date falls in a year without official data; weekdays assumed', { year });
-    await notifyQueued({
-      idempotencyKey: `calendar-no-data:${input.officeUnitId}:${year}`,
-      kind: 'calendar_no_data',
-      title: `【工作日历】${year}年节假日安排尚无数据`,
-      body:
-        `有整改任务的日期落在${year}年，而该年尚无官方节假日安排数据：暂按周一至周五为工作日计算。` +
-        `请系统管理员在国务院办公厅公布安排后录入节假日调整（系统管理 → 工作日历）。`,
-      recipients: [{ unitId: input.officeUnitId, role: 'office' }],
-      at: now(),
-    });
   }
 
   /**
