@@ -4,8 +4,10 @@
  * have projected them, bench/api/seed.ts), starts the product on the embedded stack as `npm start` does, and prints
  * p50/p95/p99 of decisions (10 users) and of each heavy read (c=10) beside a bare Express hello-world measured in the
  * same run. SQLite by default; PostgreSQL with DATABASE_URL set. `--seed-only` leaves DIR for `DATA_DIR=DIR npm start`.
+ * `--profile DIR` writes a CPU profile of this process's main thread per measure.
  */
 import fs from 'node:fs';
+import inspector from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Server } from 'node:http';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'seed-only': { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
     live: { type: 'string', default: '500' },
+    profile: { type: 'string' },
   },
 });
 const TASKS = Number(args.tasks);
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
     res.json({ hello: 'world' });
   });
   const baselineServer = await listen(hello);
-  const baseline = await runLoad('hello-world (bare Express)', baselineServer.port, load, () => ({
+  const baseline = await measured('hello-world (bare Express)', baselineServer.port, load, () => ({
     method: 'GET',
     path: '/hello',
     token: 'x',
@@ -256,13 +259,13 @@ async function main(): Promise<void> {
     };
   };
   results.push(
-    await runLoad('decisions (ack/report/review), 1 user', port, { ...load, concurrency: 1 }, (_loop, i) =>
+    await measured('decisions (ack/report/review), 1 user', port, { ...load, concurrency: 1 }, (_loop, i) =>
       decisionOn(alone[Math.floor(i / 3)], i),
     ),
   );
   const perUser = Math.floor(liveTasks.length / 10);
   const cpuBefore = cpuSeconds(devserver.pid());
-  const decisions = await runLoad('decisions (ack/report/review), 10 users', port, load, (loop, i) =>
+  const decisions = await measured('decisions (ack/report/review), 10 users', port, load, (loop, i) =>
     Math.floor(i / 3) >= perUser ? null : decisionOn(liveTasks[loop * perUser + Math.floor(i / 3)], i),
   );
   const cpuAfter = cpuSeconds(devserver.pid());
@@ -294,7 +297,7 @@ async function main(): Promise<void> {
   ];
   for (const [name, spec] of reads) {
     let n = 0;
-    results.push(await runLoad(`${name}, c=10`, port, load, () => spec(n++)));
+    results.push(await measured(`${name}, c=10`, port, load, () => spec(n++)));
   }
 
   await stop();
@@ -308,14 +311,22 @@ async function main(): Promise<void> {
     `${taskCount} tasks (${liveTasks.length} live for decisions), ${reuse ? 'reused' : `seeded in ${seededSeconds.toFixed(1)} s`}; ${DURATION_MS / 1000} s per measure`,
   );
   console.log('');
-  console.log('| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    '| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline | CPU ms / request |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.count} | ${r.errors} | ${r.perSecond.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ` +
-        `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} |`,
+        `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} | ${fmt(cpuPerRequest.get(r) ?? NaN)} |`,
     );
   }
+  console.log('');
+  console.log(
+    'CPU ms / request: this process (API, worker, database and the load generator itself, whose share is about the ' +
+      "baseline's figure) per request of the measure; with c=10 on one event loop a request waits for about 10 × " +
+      "that (minus the generator's share) before it is answered, whatever the database.",
+  );
   console.log('');
   console.log(cpuNote);
   console.log(
@@ -325,6 +336,35 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   if (!args['data-dir']) fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+const cpuPerRequest = new Map<TLoadResult, number>();
+
+/**
+ * One measure, with this process's CPU per request and, with `--profile DIR`, a CPU profile of this process's main
+ * thread during it (`DIR/<measure>.cpuprofile`, for Chrome DevTools or speedscope).
+ */
+async function measured(...params: Parameters<typeof runLoad>): Promise<TLoadResult> {
+  const dir = args.profile;
+  const session = dir ? new inspector.Session() : null;
+  if (session && dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 500 });
+    await session.post('Profiler.start');
+  }
+  const before = process.cpuUsage();
+  const result = await runLoad(...params);
+  const used = process.cpuUsage(before);
+  cpuPerRequest.set(result, (used.user + used.system) / 1000 / Math.max(1, result.count));
+  if (session && dir) {
+    const { profile } = await session.post('Profiler.stop');
+    const file = path.join(dir, `${params[0].replace(/[^\p{L}\p{N}]+/gu, '-')}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+  return result;
 }
 
 /** CPU seconds (user + system) of this process and of the dev server's, if it is one of its own. */
