@@ -12,6 +12,8 @@ export interface TDevServerMemory {
   heapUsed: number;
   heapTotal: number;
   external: number;
+  /** Committed bytes of each V8 heap space (new_space, old_space, code_space, …). */
+  spaces: Record<string, number>;
 }
 
 export interface TDevServerProcessOptions {
@@ -151,6 +153,7 @@ export async function startDevServerProcess(opts: TDevServerProcessOptions): Pro
             heapUsed?: unknown;
             heapTotal?: unknown;
             external?: unknown;
+            spaces?: unknown;
           };
           if (m?.type === 'memory' && typeof m.rss === 'number' && typeof m.heapUsed === 'number') {
             done({
@@ -158,6 +161,12 @@ export async function startDevServerProcess(opts: TDevServerProcessOptions): Pro
               heapUsed: m.heapUsed,
               heapTotal: typeof m.heapTotal === 'number' ? m.heapTotal : NaN,
               external: typeof m.external === 'number' ? m.external : NaN,
+              spaces:
+                m.spaces && typeof m.spaces === 'object'
+                  ? Object.fromEntries(
+                      Object.entries(m.spaces).filter((e): e is [string, number] => typeof e[1] === 'number'),
+                    )
+                  : {},
             });
           }
         };

@@ -246,6 +246,8 @@ async function main(): Promise<void> {
     /** The dev server's heap as committed (not only live) and its memory outside the heap (buffers). */
     devHeapTotal: number | undefined;
     devExternal: number | undefined;
+    /** The dev server's heap spaces, committed bytes each. */
+    devSpaces: Record<string, number> | undefined;
     /** This process's heap as committed and its memory outside the heap. */
     heapTotal: number;
     external: number;
@@ -289,6 +291,7 @@ async function main(): Promise<void> {
       threadHeap: threads?.used,
       devHeapTotal: devMemory?.heapTotal,
       devExternal: devMemory?.external,
+      devSpaces: devMemory?.spaces,
       heapTotal: memory.heapTotal,
       external: memory.external,
       errors: done.errors,
@@ -391,6 +394,18 @@ async function main(): Promise<void> {
       .map(([m, label]) => `${label} ${mb(at(early, m))} → ${mb(at(late, m))} MB`)
       .join('; ')}`,
   );
+  const spacesFrom = early[0]?.devSpaces;
+  const spacesTo = last.devSpaces;
+  if (spacesFrom && spacesTo) {
+    const grown = Object.keys(spacesTo)
+      .map((name) => [name, spacesFrom[name] ?? 0, spacesTo[name] ?? 0] as const)
+      .filter(([, a, b]) => a > 0 || b > 0);
+    console.log(
+      `[soak] dev server heap spaces committed, minute ${early[0]!.minute} → ${last.minute}: ${grown
+        .map(([name, a, b]) => `${name} ${mb(a)} → ${mb(b)} MB`)
+        .join('; ')}`,
+    );
+  }
   console.log(
     `[soak] audit chain: ${audit.ok ? `ok, ${audit.checked} records` : `BROKEN ${JSON.stringify(audit.firstBroken)}`}`,
   );
