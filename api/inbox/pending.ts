@@ -7,7 +7,7 @@ import type { Db, Prisma } from '../../db/client';
 import { delegationActive, type PendingActionKind, type TaskState, type TaskStatus } from '../../domain/task';
 import type { TApiActor } from '../auth';
 import { scopeOf, taskScopeWhere } from '../scope';
-import { loadRowNames, taskRow, type TTaskRow } from '../tasks/rows';
+import { LIST_ROW_COLUMNS, loadRowNames, taskRow, withStaleStates, type TTaskRow } from '../tasks/rows';
 import { nextLightChange, ReadCache, tasksVersion } from '../readCache';
 import { dateOf } from '../../domain/calendar';
 
@@ -201,7 +201,14 @@ export async function pendingFor(db: Db, actor: TApiActor, now: Date): Promise<T
   shown.forEach((rows, i) => (shown[i] = rows.slice(0, INBOX_GROUP_CAP)));
 
   const taskIds = [...new Set(shown.flat().map((r) => r.taskId))];
-  const tasks = taskIds.length > 0 ? await db.task.findMany({ where: { id: { in: taskIds } } }) : [];
+  const tasks =
+    taskIds.length > 0
+      ? await withStaleStates(
+          db,
+          await db.task.findMany({ where: { id: { in: taskIds } }, select: LIST_ROW_COLUMNS }),
+          now,
+        )
+      : [];
   const names = await loadRowNames(db, tasks);
   const bases = new Map(
     tasks.map((task) => {

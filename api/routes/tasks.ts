@@ -28,7 +28,7 @@ import { resolveEvidence } from '../files/resolve';
 import { requireDateInWindow } from '../tasks/dates';
 import { executeDecision } from '../tasks/decide';
 import { checkUnitsAndLeaders, requireWithinLevel } from '../tasks/references';
-import { taskRows } from '../tasks/rows';
+import { LIST_ROW_COLUMNS, taskRows, withStaleStates } from '../tasks/rows';
 import { refreshStaleLights } from '../tasks/light';
 import { taskDetail } from '../tasks/view';
 import { mayUrge, type TaskStatus } from '../../domain/task';
@@ -91,12 +91,14 @@ export function tasksRouter(deps: TAppDeps): Router {
     const now = deps.now();
     const start = (query.page - 1) * query.pageSize;
     if (!query.trafficLight) {
-      // Without a traffic-light filter the database pages: only one page of rows (with their state) is read.
+      // Without a traffic-light filter the database pages: only one page of rows is read (their states only where a
+      // stored light is stale).
       const [count, rows] = await Promise.all([
         cappedCount(db, where),
-        db.task.findMany({ where, orderBy, skip: start, take: query.pageSize }),
+        db.task.findMany({ where, orderBy, skip: start, take: query.pageSize, select: LIST_ROW_COLUMNS }),
       ]);
-      res.json({ items: await taskRows(db, rows, now), ...count, page: query.page, pageSize: query.pageSize });
+      const items = await taskRows(db, await withStaleStates(db, rows, now), now);
+      res.json({ items, ...count, page: query.page, pageSize: query.pageSize });
       return;
     }
     // The light is a column the workflow keeps current (projected at each change and at each instant it may change
@@ -106,9 +108,10 @@ export function tasksRouter(deps: TAppDeps): Router {
     const lit = { AND: [where, { trafficLight: query.trafficLight }] };
     const [count, rows] = await Promise.all([
       cappedCount(db, lit),
-      db.task.findMany({ where: lit, orderBy, skip: start, take: query.pageSize }),
+      db.task.findMany({ where: lit, orderBy, skip: start, take: query.pageSize, select: LIST_ROW_COLUMNS }),
     ]);
-    res.json({ items: await taskRows(db, rows, now), ...count, page: query.page, pageSize: query.pageSize });
+    const items = await taskRows(db, await withStaleStates(db, rows, now), now);
+    res.json({ items, ...count, page: query.page, pageSize: query.pageSize });
   });
 
   router.get('/tasks/:id', async (req, res) => {

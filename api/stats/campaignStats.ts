@@ -18,7 +18,7 @@ import { AppError } from '../errors';
 import { taskScopeWhere, type TScope } from '../scope';
 import { refreshStaleLights } from '../tasks/light';
 import { ReadCache, readVersion } from '../readCache';
-import { taskRows } from '../tasks/rows';
+import { LIST_ROW_COLUMNS, taskRows, withStaleStates } from '../tasks/rows';
 import { requireVisibleCampaign } from './access';
 import { figuresBy } from './groups';
 import { currentMeasureRows, measuresAsOf, type TRawMeasureRow } from './measures';
@@ -115,8 +115,8 @@ async function summaryStats(db: Db, campaignId: string, scope: TScope, now: Date
       })
       .then(async (ids) => {
         const order = new Map(ids.map((r, i) => [r.id, i]));
-        const rows = await db.task.findMany({ where: { id: { in: [...order.keys()] } } });
-        return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+        const rows = await db.task.findMany({ where: { id: { in: [...order.keys()] } }, select: LIST_ROW_COLUMNS });
+        return (await withStaleStates(db, rows, now)).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       }),
     currentMeasureRows(db, campaignId, scope),
   ]);

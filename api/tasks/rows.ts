@@ -3,9 +3,9 @@
  * summary plus the names a person reads — campaign, problem and category, lead unit, leader — looked up in one batch
  * per kind for the whole page, never one query per row.
  */
-import type { Db } from '../../db/client';
+import type { Db, Prisma } from '../../db/client';
 import type { TCampaignPolicy } from '../../domain/policy';
-import { policyOf, taskSummary, type TTaskRowCore } from './summary';
+import { policyOf, storedLightHolds, taskSummary, type TTaskRowCore } from './summary';
 
 export type TTaskListRow = TTaskRowCore & {
   measure: string;
@@ -62,6 +62,56 @@ export function taskRow(row: TTaskListRow, names: TRowNames, now: Date) {
   };
 }
 export type TTaskRow = ReturnType<typeof taskRow>;
+
+/**
+ * The columns a list row shows: every one but the state, whose JSON is most of a row (reports, reviews, the whole
+ * history of sign-offs). Only a row whose stored light no longer holds needs its state: `withStaleStates` reads those.
+ */
+export const LIST_ROW_COLUMNS = {
+  id: true,
+  campaignId: true,
+  problemId: true,
+  parentTaskId: true,
+  measure: true,
+  leadUnitId: true,
+  leaderId: true,
+  status: true,
+  overdue: true,
+  round: true,
+  reopenCount: true,
+  deadlineKind: true,
+  deadlineDate: true,
+  deadlineText: true,
+  trafficLight: true,
+  lightChangesAt: true,
+  createdAt: true,
+  closedAt: true,
+  updatedAt: true,
+} as const satisfies Prisma.TaskSelect;
+
+export type TListRowColumns = Prisma.TaskGetPayload<{ select: typeof LIST_ROW_COLUMNS }>;
+
+/**
+ * The rows, each with its state where its stored light no longer holds at `now` (read in one statement, by id; none
+ * when every light holds, as it does while the workflows project on time), and none elsewhere.
+ */
+export async function withStaleStates<R extends TListRowColumns>(
+  db: Db,
+  rows: readonly R[],
+  now: Date,
+): Promise<(R & { stateJson: unknown })[]> {
+  const stale = rows.filter((r) => !storedLightHolds(r, now)).map((r) => r.id);
+  const states =
+    stale.length === 0
+      ? new Map<string, unknown>()
+      : new Map(
+          (await db.task.findMany({ where: { id: { in: stale } }, select: { id: true, stateJson: true } })).map((t) => [
+            t.id,
+            t.stateJson,
+          ]),
+        );
+  return rows.map((r) => ({ ...r, stateJson: states.get(r.id) ?? null }));
+}
 
 /** Rows of one page, with their names. */
 export async function taskRows(db: Db, rows: readonly TTaskListRow[], now: Date): Promise<TTaskRow[]> {

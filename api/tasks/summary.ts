@@ -85,19 +85,23 @@ export interface TStoredLight {
 const LIGHTS: readonly string[] = ['green', 'yellow', 'red'] satisfies TrafficLight[];
 
 /**
- * The light of a row at `now`: the stored one while it holds (no change due before `now`, and a projected state
- * behind it), else computed from the state, as the stored one would be once repaired.
+ * Whether the row's stored light holds at `now`: no change due before `now`. Every row starts stale (created with
+ * `lightChangesAt` at the epoch, as the migration left older rows) until a projection writes the light of its state or
+ * the read-repair (tasks/light.ts) writes the light of the state rebuilt from its columns — which is the light this
+ * read would compute from them — so a row that holds needs no state to be read.
  */
-export function lightOf(row: TTaskRowCore & TStoredLight, policy: TCampaignPolicy, now: Date): TrafficLight {
-  const stored = row.trafficLight;
-  const fresh =
+export function storedLightHolds(row: TStoredLight, now: Date): boolean {
+  return (
     row.lightChangesAt !== undefined &&
     (row.lightChangesAt === null || row.lightChangesAt.getTime() > now.getTime()) &&
-    // A row no workflow has projected yet (a child row just created) has no light of its own: its defaults say nothing.
-    !!row.stateJson &&
-    stored !== undefined &&
-    LIGHTS.includes(stored);
-  return fresh ? (stored as TrafficLight) : trafficLightOf(row, policy, now);
+    row.trafficLight !== undefined &&
+    LIGHTS.includes(row.trafficLight)
+  );
+}
+
+/** The light of a row at `now`: the stored one while it holds, else computed from the state, as a repair would. */
+export function lightOf(row: TTaskRowCore & TStoredLight, policy: TCampaignPolicy, now: Date): TrafficLight {
+  return storedLightHolds(row, now) ? (row.trafficLight as TrafficLight) : trafficLightOf(row, policy, now);
 }
 
 export function taskSummary(
@@ -105,7 +109,6 @@ export function taskSummary(
   policy: TCampaignPolicy,
   now: Date,
 ) {
-  const state = stateOf(row);
   return {
     id: row.id,
     campaignId: row.campaignId,
@@ -116,7 +119,8 @@ export function taskSummary(
     leaderId: row.leaderId,
     status: row.status as TaskStatus,
     overdue: row.overdue,
-    deadline: deadlineView(state.deadline),
+    // The columns the projection writes from the state's deadline (the same rebuilt, before the first projection).
+    deadline: deadlineView(deadlineOf(row)),
     trafficLight: lightOf(row, policy, now),
     reopenCount: row.reopenCount,
   };

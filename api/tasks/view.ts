@@ -16,7 +16,7 @@ import {
 import { AppError } from '../errors';
 import { supervisionActions } from '../supervision/rules';
 import { supervisionNoticeViews } from '../supervision/view';
-import { taskRow, loadRowNames } from './rows';
+import { LIST_ROW_COLUMNS, taskRow, loadRowNames, withStaleStates } from './rows';
 import { stateOf, taskSummary } from './summary';
 
 export {
@@ -47,7 +47,13 @@ export async function taskDetail(db: Db, taskId: string, now: Date, viewer?: Act
       has.extensionRequests ? db.extensionRequest.findMany({ where: { taskId }, orderBy: { requestedAt: 'asc' } }) : [],
       has.supervisionNotices ? db.supervisionNotice.findMany({ where: { taskId }, orderBy: { issuedAt: 'asc' } }) : [],
       has.children
-        ? db.task.findMany({ where: { parentTaskId: taskId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+        ? db.task
+            .findMany({
+              where: { parentTaskId: taskId },
+              orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+              select: LIST_ROW_COLUMNS,
+            })
+            .then((rows) => withStaleStates(db, rows, now))
         : [],
     ]);
   if (!found) throw AppError.notFound(`Task ${taskId} not found`);

@@ -132,6 +132,30 @@ it('When a stored light is current, then the filter takes it as it is: only stal
   }
 });
 
+it('When the list is not filtered, then a row shows its stored light while it holds, and the light of its state once stale', async () => {
+  // The unfiltered list repairs nothing and reads no state for rows whose light holds (tasks/rows.ts): a wrong but
+  // current light is shown as stored; a stale one is computed from the row's projected state, read for it alone.
+  const [fresh, stale] = [ids.green[2]!, ids.yellow[1]!];
+  const before = await stack.db.task.findMany({ where: { id: { in: [fresh, stale] } } });
+  await stack.db.task.update({ where: { id: fresh }, data: { trafficLight: 'red' } });
+  await stack.db.task.update({ where: { id: stale }, data: { trafficLight: 'red', lightChangesAt: new Date(0) } });
+  try {
+    const all = await list('pageSize=50');
+    const shown = Object.fromEntries(all.items.map((t) => [t.id, t.trafficLight]));
+    expect([shown[fresh], shown[stale]]).toEqual(['red', 'yellow']);
+    // The row itself is left for the read-repair of a filtered read.
+    const row = await stack.db.task.findUniqueOrThrow({ where: { id: stale } });
+    expect(row.trafficLight).toBe('red');
+  } finally {
+    for (const b of before) {
+      await stack.db.task.update({
+        where: { id: b.id },
+        data: { trafficLight: b.trafficLight, lightChangesAt: b.lightChangesAt },
+      });
+    }
+  }
+});
+
 it('When the list is filtered by light, then the database pages it: totals and pages agree', async () => {
   const first = await list('trafficLight=green&pageSize=2&page=1&sort=createdAt&order=asc');
   const second = await list('trafficLight=green&pageSize=2&page=2&sort=createdAt&order=asc');
