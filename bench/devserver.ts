@@ -6,12 +6,16 @@
  * update round trip p50/p99 through the SDK client (≤ 20 ms / ≤ 100 ms); server RSS holding 10,000 open workflows
  * each on a 30-day timer (≤ 300 MB); restart time of that persistent server (≤ 10 s); simulated days per wall second
  * of a time-skipped workflow that wakes monthly (≥ 10,000).
- * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS; BENCH_ONLY picks
- * sections (throughput, memory, skipping).
+ * Issue 10's floor of a decision (section updates10): what the fixed stack alone — Express, the SDK client, the dev
+ * server in its own process as `npm start` runs it, the SDK worker — costs per update at 10 concurrent users, with no
+ * product work (goal of a decision: p50 ≤ 50 ms, p99 ≤ 250 ms).
+ * Sizes can be lowered for a quick run: BENCH_WORKFLOWS, BENCH_UPDATES, BENCH_OPEN, BENCH_MONTHS, BENCH_UPDATE_SECONDS;
+ * BENCH_ONLY picks sections (throughput, memory, skipping, updates10).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import http from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import vm from 'node:vm';
@@ -26,11 +30,16 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import express from 'express';
 import { z } from 'zod';
 import { BIN, freePort, spawnServer, type TServerProcess } from '../devserver/tests/helpers/process';
+import { startDevServerProcess } from '../scripts/devserver-process';
+import { request } from './api/load';
 import { createBenchActivities } from './devserver/activities';
 import { childPids, cpuMs, percentile, progress, rssMb, runPool } from './devserver/stats';
 import {
+  decideUpdate,
+  decisionTargetWorkflow,
   longTimerWorkflow,
   monthlyWakeWorkflow,
   oneActivityWorkflow,
@@ -44,12 +53,14 @@ const ZBenchEnv = z.object({
   BENCH_UPDATES: z.coerce.number().int().positive().default(500),
   BENCH_OPEN: z.coerce.number().int().positive().default(10_000),
   BENCH_MONTHS: z.coerce.number().int().positive().default(240),
-  // Comma-separated subset of sections to run: throughput, memory, skipping (default: all three).
+  // Seconds of closed-loop load per variant of the updates10 section.
+  BENCH_UPDATE_SECONDS: z.coerce.number().positive().default(10),
+  // Comma-separated subset of sections to run: throughput, memory, skipping, updates10 (default: all four).
   BENCH_ONLY: z
     .string()
-    .default('throughput,memory,skipping')
+    .default('throughput,memory,skipping,updates10')
     .transform((v) => v.split(',').map((x) => x.trim()))
-    .pipe(z.array(z.enum(['throughput', 'memory', 'skipping'])).min(1)),
+    .pipe(z.array(z.enum(['throughput', 'memory', 'skipping', 'updates10'])).min(1)),
 });
 type TBenchEnv = z.infer<typeof ZBenchEnv>;
 
@@ -107,7 +118,7 @@ async function connect(
 }
 
 async function throughputAndUpdates(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
-  console.log('\n[1/3] In-memory server: throughput and update latency');
+  console.log('\n[1/4] In-memory server: throughput and update latency');
   const port = await freePort();
   const server = await spawnServer(['server', 'start-dev', '--port', String(port), '--headless'], port);
   console.log(`  server up in ${server.startupMs} ms (pid ${server.child.pid})`);
@@ -167,7 +178,7 @@ async function waitUntilAnswering(address: string): Promise<{ client: Client; co
 
 async function memoryAndRestart(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
   const open = env.BENCH_OPEN;
-  console.log(`\n[2/3] Persistent server: ${open} open workflows on 30-day timers, memory and restart`);
+  console.log(`\n[2/4] Persistent server: ${open} open workflows on 30-day timers, memory and restart`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-devserver-'));
   const dbFile = join(dir, 'bench.db');
   const port = await freePort();
@@ -233,7 +244,7 @@ async function memoryAndRestart(env: TBenchEnv, bundle: WorkflowBundleWithSource
 }
 
 async function timeSkipping(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
-  console.log('\n[3/3] Time-skipping server (test-server form of the executable): a workflow that wakes monthly');
+  console.log('\n[3/4] Time-skipping server (test-server form of the executable): a workflow that wakes monthly');
   const testEnv = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: BIN } },
   });
@@ -382,6 +393,210 @@ async function timeSkippingFloor(env: TBenchEnv, bundle: WorkflowBundleWithSourc
   }
 }
 
+/** Concurrent users of the updates10 section, each on its own long-running workflow. */
+const USERS = 10;
+/** Updates per user before measuring: the first ones run cold code (JIT, the workflow's V8 context, HTTP sockets). */
+const WARMUP_UPDATES = 5;
+/** The product's worker cache size (DEFAULT_MAX_CACHED_WORKFLOWS in worker/index.ts, not imported: it loads Prisma). */
+const PRODUCT_MAX_CACHED_WORKFLOWS = 500;
+
+interface TUpdateRow {
+  name: string;
+  count: number;
+  errors: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** CPU ms per update of this process (client, worker and its threads, Express, the HTTP load) and of the server. */
+  benchCpu: number;
+  serverCpu: number;
+}
+
+/**
+ * One variant: starts USERS fresh workflows (short histories, as the product's tasks have), warms each up, then runs
+ * USERS closed loops of `op` for `seconds` and stops the workflows. CPU is counted over the measured window only.
+ */
+async function closedLoop(
+  name: string,
+  client: Client,
+  taskQueue: string,
+  serverPid: number,
+  seconds: number,
+  op: (workflowId: string, i: number) => Promise<void>,
+): Promise<TUpdateRow> {
+  const tag = name.slice(1, name.indexOf(')'));
+  const ids = Array.from({ length: USERS }, (_, user) => `updates10-${tag}-${user}`);
+  const handles = await Promise.all(
+    ids.map((workflowId) => client.workflow.start(decisionTargetWorkflow, { taskQueue, workflowId })),
+  );
+  await Promise.all(
+    ids.map(async (id) => {
+      for (let i = 0; i < WARMUP_UPDATES; i++) await op(id, -1 - i);
+    }),
+  );
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: unknown;
+  const cpu0 = process.cpuUsage();
+  const server0 = cpuMs(serverPid);
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await Promise.all(
+    ids.map(async (id) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const t = performance.now();
+        try {
+          await op(id, i);
+          latencies.push(performance.now() - t);
+        } catch (err) {
+          errors += 1;
+          firstError ??= err;
+        }
+      }
+    }),
+  );
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const serverCpu = cpuMs(serverPid) - server0;
+  await Promise.all(handles.map((h) => h.signal(stopSignal)));
+  await Promise.all(handles.map((h) => h.result()));
+  if (firstError !== undefined) console.error(`  ${name}: ${errors} errors, the first:`, firstError);
+  latencies.sort((a, b) => a - b);
+  const count = latencies.length;
+  const row: TUpdateRow = {
+    name,
+    count,
+    errors,
+    perSecond: count / elapsedS,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    benchCpu: (cpu.user + cpu.system) / 1000 / count,
+    serverCpu: serverCpu / count,
+  };
+  console.log(
+    `  ${name}: ${count} in ${elapsedS.toFixed(1)} s, p50 ${row.p50.toFixed(1)} ms, ` +
+      `CPU ${row.benchCpu.toFixed(2)} + ${row.serverCpu.toFixed(2)} ms per update`,
+  );
+  return row;
+}
+
+/**
+ * Issue 10's floor: an HTTP decision with 10 concurrent users should take p50 ≤ 50 ms and p99 ≤ 250 ms. This measures
+ * the fixed stack alone, with no product work: the dev server started exactly as `npm start` starts it (its own
+ * process, a persistent SQLite history), one SDK worker here with the product's cache size and SDK defaults otherwise,
+ * the SDK client, and Express — (a) an update that returns at once, (b) one that awaits a local activity that does
+ * nothing, as the product's decisions await their projection, (c) (b) behind Express. (h) is Express and the load
+ * generator alone (no update): both run in this process, and the product's process has no load generator, so (c)'s CPU
+ * minus (h)'s is what the stack's own update costs there.
+ */
+async function updatesForTenUsers(env: TBenchEnv, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const seconds = env.BENCH_UPDATE_SECONDS;
+  console.log(
+    `\n[4/4] ${USERS} concurrent users, each updating its own workflow in closed loop for ${seconds} s per variant; ` +
+      'dev server in its own process as npm start runs it, one SDK worker in this process',
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'bench-updates10-'));
+  const server = await startDevServerProcess({
+    port: await freePort(),
+    namespace: 'default',
+    dbFile: join(dir, 'temporal.db'),
+    log: (line) => console.log(`  ${line}`),
+    onGiveUp: (reason) => console.error(`  ${reason}`),
+  });
+  let httpServer: http.Server | undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: USERS });
+  try {
+    const serverPid = server.pid();
+    if (serverPid === undefined) throw new Error('dev server process has no pid');
+    const taskQueue = 'bench-updates10';
+    const connection = await Connection.connect({ address: server.address });
+    const native = await NativeConnection.connect({ address: server.address });
+    try {
+      const client = new Client({ connection });
+      const worker = await Worker.create({
+        connection: native,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: createBenchActivities(),
+        maxCachedWorkflows: PRODUCT_MAX_CACHED_WORKFLOWS,
+      });
+      // A bare Express app: the JSON body parser the product's routes use, one route per variant, nothing else.
+      const app = express();
+      app.use(express.json());
+      app.post('/decide/:workflowId', async (req, res) => {
+        const body = req.body as { value?: unknown };
+        const value = await client.workflow
+          .getHandle(req.params.workflowId)
+          .executeUpdate(decideUpdate, { args: [Number(body.value)] });
+        res.json({ ok: true, value });
+      });
+      app.post('/echo/:workflowId', (req, res) => {
+        const body = req.body as { value?: unknown };
+        res.json({ ok: true, value: Number(body.value) });
+      });
+      const listening = app.listen(0, '127.0.0.1');
+      httpServer = listening;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('listening', resolve);
+        listening.once('error', reject);
+      });
+      const port = (listening.address() as { port: number }).port;
+      const post = async (path: string, value: number): Promise<void> => {
+        const res = await request(port, agent, { method: 'POST', path, token: 'bench', body: { value } });
+        if (res.status !== 200) throw new Error(`POST ${path}: ${res.status} ${res.body}`);
+      };
+
+      const rows: TUpdateRow[] = [];
+      await worker.runUntil(async () => {
+        const run = (name: string, op: (workflowId: string, i: number) => Promise<void>) =>
+          closedLoop(name, client, taskQueue, serverPid, seconds, op).then((row) => rows.push(row));
+        await run('(a) executeUpdate, handler returns at once', async (id, i) => {
+          await client.workflow.getHandle(id).executeUpdate(pingUpdate, { args: [i] });
+        });
+        await run('(b) executeUpdate, handler awaits one local activity', async (id, i) => {
+          await client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [i] });
+        });
+        await run('(c) (b) behind Express: POST /decide/:id', (id, i) => post(`/decide/${id}`, i));
+        await run('(h) Express alone, no update: POST /echo/:id', (id, i) => post(`/echo/${id}`, i));
+      });
+      if (server.pid() !== serverPid) throw new Error('the dev server restarted during the measurement');
+
+      const f = (x: number, digits = 1): string => x.toFixed(digits);
+      console.log(
+        `\n  ${USERS} users, ${seconds} s per variant, load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}\n`,
+      );
+      console.log(
+        '  | variant | n | errors | updates/s | p50 ms | p95 ms | p99 ms | CPU ms/update, bench process | ' +
+          'CPU ms/update, dev server |',
+      );
+      console.log('  | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const r of rows) {
+        console.log(
+          `  | ${r.name} | ${r.count} | ${r.errors} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ` +
+            `${f(r.benchCpu, 2)} | ${f(r.serverCpu, 2)} |`,
+        );
+      }
+      const decision = rows.find((r) => r.name.startsWith('(c)'))!;
+      console.log(`\n  floor for ${USERS} users: p50 ${f(decision.p50)} ms (p99 ${f(decision.p99)} ms; variant (c))`);
+      report(`floor of an HTTP decision, ${USERS} users, p50`, decision.p50, 'ms', '≤ 50', decision.p50 <= 50);
+      report(`floor of an HTTP decision, ${USERS} users, p99`, decision.p99, 'ms', '≤ 250', decision.p99 <= 250);
+    } finally {
+      await native.close();
+      await connection.close();
+    }
+  } finally {
+    agent.destroy();
+    const closing = httpServer;
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Diagnostic only: replays the history again with the `timeout` option stripped from vm's runInContext (in this
  * process, during this replay) and returns how many ms per wake-up the watchdog costs. No figure above uses it.
@@ -432,6 +647,7 @@ async function main(): Promise<void> {
   if (env.BENCH_ONLY.includes('throughput')) await throughputAndUpdates(env, bundle);
   if (env.BENCH_ONLY.includes('memory')) await memoryAndRestart(env, bundle);
   if (env.BENCH_ONLY.includes('skipping')) await timeSkipping(env, bundle);
+  if (env.BENCH_ONLY.includes('updates10')) await updatesForTenUsers(env, bundle);
   console.log(
     `\nSummary (load average now: ${loadavg()
       .map((l) => l.toFixed(1))
