@@ -12,7 +12,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { taskLifecycle, TTaskLifecycleInput } from '../../workflows/taskLifecycle';
 import { taskWorkflowId } from '../../workflows/shared';
 import { findOfficeUnitId } from '../../activities/childTasks';
-import { appendAudit } from '../../activities/audit';
+import { appendAudits, type TAuditRecord } from '../../activities/audit';
+import type { Prisma } from '../../db/client';
 import { dateOf } from '../../domain/calendar';
 import { deadlineDate, outsideLifecycleWindow, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
@@ -45,8 +46,45 @@ export async function createTasks(
   idempotencyKey: string | undefined,
 ): Promise<TCreatedTask[]> {
   const planned = await writeTaskRows(deps, actor, campaignId, items, idempotencyKey);
-  for (const task of planned) await startLifecycle(deps, task.input);
+  await startLifecycles(
+    deps,
+    planned.map((t) => t.input),
+  );
   return planned.map((t) => ({ id: t.id, workflowId: taskWorkflowId(t.id) }));
+}
+
+/**
+ * Workflow starts in flight at once for one request. One at a time, a start's round trip to the frontend (not its
+ * work) bounded creation at about 40 tasks/s; a few in flight overlap those round trips. Bounded all the same: a
+ * request of 500 tasks must not flood the frontend (the reconciler and the import keep 8 each).
+ */
+const START_CONCURRENCY = 16;
+
+/**
+ * Starts the workflows of committed rows, `START_CONCURRENCY` at a time. A failing start (other than "already
+ * started", which `startLifecycle` counts as done) fails the request as the first failure did when starts ran one by
+ * one: no further start is begun (Temporal is likely unreachable, and each would wait out its own timeout), the starts
+ * in flight settle, then the first error is thrown. The rows are committed: a retry with the same key, or the
+ * reconciler, starts the rest.
+ */
+async function startLifecycles(
+  deps: Pick<TAppDeps, 'client' | 'taskQueue'>,
+  inputs: TTaskLifecycleInput[],
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const starter = async (): Promise<void> => {
+    while (!failure && next < inputs.length) {
+      const input = inputs[next++]!;
+      try {
+        await startLifecycle(deps, input);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, inputs.length) }, starter));
+  if (failure) throw failure.error;
 }
 
 /**
@@ -90,87 +128,163 @@ export async function writeTaskRows(
   const requestHash = idempotencyKey ? hashRequest(items) : undefined;
 
   await db.$transaction(async (tx) => {
-    for (const task of planned) {
-      // A retry with the same key: the rows were committed by the first attempt (all of them: one transaction).
-      if (await tx.task.findUnique({ where: { id: task.id }, select: { id: true } })) {
-        await requireSameRequest(tx, task.id, requestHash);
-        continue;
-      }
-      const category = await tx.category.upsert({
-        where: { campaignId_name: { campaignId, name: task.item.problem.category } },
-        create: { campaignId, name: task.item.problem.category },
-        update: {},
-      });
-      // Several measures often answer one problem: the same title in the same category is the same problem.
-      const problem =
-        (await tx.problem.findFirst({
-          where: { campaignId, categoryId: category.id, title: task.item.problem.title },
-        })) ??
-        (await tx.problem.create({
-          data: {
-            campaignId,
-            categoryId: category.id,
-            title: task.item.problem.title,
-            detail: task.item.problem.detail ?? null,
-          },
-        }));
-      const state = initialState({
-        taskId: task.id,
-        campaignId,
-        leadUnitId: task.item.leadUnitId,
-        leaderId: task.item.leaderId,
-        officeUnitId,
-        deadline: task.deadline,
-        signOffChain: task.input.signOffChain,
-        assignedAt,
-      });
-      await tx.task.create({
-        data: {
-          id: task.id,
-          campaignId,
-          problemId: problem.id,
-          measure: task.item.measure,
-          target: task.item.target ?? null,
-          leadUnitId: task.item.leadUnitId,
-          leaderId: task.item.leaderId,
-          responsiblePersonId: task.item.responsiblePersonId ?? null,
-          deadlineKind: task.deadline.kind,
-          deadlineText: task.deadlineText,
-          deadlineDate: deadlineDate(task.deadline),
-          status: 'ASSIGNED',
-          stateJson: JSON.parse(JSON.stringify(state)) as object,
-          workflowId: taskWorkflowId(task.id),
-          createdAt: new Date(assignedAt),
-          updatedAt: new Date(assignedAt),
-          // Stale until the workflow projects it: a read by light recomputes it meanwhile.
-          lightChangesAt: new Date(0),
-          participants: {
-            create: [...new Set(task.item.participatingUnitIds ?? [])]
-              .filter((unitId) => unitId !== task.item.leadUnitId)
-              .map((unitId) => ({ unitId })),
-          },
-        },
-      });
-      await appendAudit(tx, {
-        idempotencyKey: `api:task-created:${task.id}`,
-        taskId: task.id,
-        campaignId,
-        actorId: actor.userId,
-        actorRole: actor.role,
-        action: 'TaskCreated',
-        toStatus: 'ASSIGNED',
-        detail: {
-          deadline: task.deadline,
-          deadlineText: task.deadlineText,
-          measure: task.item.measure,
-          ...(requestHash ? { requestHash } : {}),
-        },
-        at: new Date(assignedAt),
-      });
-    }
+    await writeRows(tx, { campaignId, actor, officeUnitId, assignedAt, requestHash }, planned);
   }, CREATION_TRANSACTION);
 
   return planned.map((t) => ({ id: t.id, input: t.input }));
+}
+
+/**
+ * Rows per statement. SQLite binds at most 32,766 parameters a statement and PostgreSQL 65,535; a task row binds about
+ * twenty, and a request may hold 500 tasks with 50 participants each.
+ */
+const ROWS_PER_STATEMENT = 500;
+
+function chunked<T>(items: T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) chunks.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return chunks;
+}
+
+interface TRowContext {
+  campaignId: string;
+  actor: TApiActor;
+  officeUnitId: string;
+  assignedAt: string;
+  requestHash: string | undefined;
+}
+
+/**
+ * Every row of a request, in the caller's transaction, with a number of statements bounded per request rather than per
+ * task (a statement per task and five per audit record made 100 tasks take seconds on SQLite's single writer): which
+ * tasks exist, categories, problems, tasks, participants, then the audit records in one `appendAudits`, chained in the
+ * request's order. The rows are those creation wrote task by task: the same columns, problems shared by title within
+ * a category (the first new task naming one gives its detail), one `TaskCreated` record per new task.
+ */
+async function writeRows(tx: Tx, ctx: TRowContext, planned: TPlannedTask[]): Promise<void> {
+  const { campaignId, assignedAt } = ctx;
+  // A retry with the same key: the rows were committed by the first attempt (all of them: one transaction).
+  const existing = new Set<string>();
+  for (const ids of chunked(planned.map((t) => t.id))) {
+    const found = await tx.task.findMany({ where: { id: { in: ids } }, select: { id: true } });
+    for (const t of found) existing.add(t.id);
+  }
+  await requireSameRequest(tx, [...existing], ctx.requestHash);
+  const fresh = planned.filter((t) => !existing.has(t.id));
+  if (fresh.length === 0) return;
+
+  const categoryIds = new Map<string, string>();
+  const names = [...new Set(fresh.map((t) => t.item.problem.category))];
+  for (const chunk of chunked(names)) {
+    const found = await tx.category.findMany({
+      where: { campaignId, name: { in: chunk } },
+      select: { id: true, name: true },
+    });
+    for (const c of found) categoryIds.set(c.name, c.id);
+  }
+  for (const name of names) {
+    if (categoryIds.has(name)) continue;
+    // A category new to the campaign, one upsert each as before: a concurrent request (PostgreSQL) may be adding the
+    // same name, which the unique (campaignId, name) resolves. A request names few categories, new only once.
+    const category = await tx.category.upsert({
+      where: { campaignId_name: { campaignId, name } },
+      create: { campaignId, name },
+      update: {},
+      select: { id: true },
+    });
+    categoryIds.set(name, category.id);
+  }
+
+  // Several measures often answer one problem: the same title in the same category is the same problem.
+  const problemKey = (categoryId: string, title: string): string => `${categoryId}\u0000${title}`;
+  const wanted = new Map<string, { categoryId: string; title: string; detail: string | null }>();
+  for (const { item } of fresh) {
+    const categoryId = categoryIds.get(item.problem.category)!;
+    const key = problemKey(categoryId, item.problem.title);
+    if (!wanted.has(key))
+      wanted.set(key, { categoryId, title: item.problem.title, detail: item.problem.detail ?? null });
+  }
+  const problemIds = new Map<string, string>();
+  const wantedCategoryIds = [...new Set([...wanted.values()].map((p) => p.categoryId))];
+  for (const titles of chunked([...new Set([...wanted.values()].map((p) => p.title))])) {
+    const found = await tx.problem.findMany({
+      where: { campaignId, categoryId: { in: wantedCategoryIds }, title: { in: titles } },
+      select: { id: true, categoryId: true, title: true },
+    });
+    for (const p of found) {
+      const key = problemKey(p.categoryId, p.title);
+      if (wanted.has(key) && !problemIds.has(key)) problemIds.set(key, p.id);
+    }
+  }
+  const newProblems: Prisma.ProblemCreateManyInput[] = [];
+  for (const [key, problem] of wanted) {
+    if (problemIds.has(key)) continue;
+    // The ID the schema's default would give (a v4 UUID), chosen here so that the tasks can name it.
+    const id = randomUUID();
+    problemIds.set(key, id);
+    newProblems.push({ id, campaignId, ...problem });
+  }
+  for (const chunk of chunked(newProblems)) await tx.problem.createMany({ data: chunk });
+
+  const tasks: Prisma.TaskCreateManyInput[] = [];
+  const participants: Prisma.TaskParticipantCreateManyInput[] = [];
+  const audits: TAuditRecord[] = [];
+  for (const task of fresh) {
+    const categoryId = categoryIds.get(task.item.problem.category)!;
+    const state = initialState({
+      taskId: task.id,
+      campaignId,
+      leadUnitId: task.item.leadUnitId,
+      leaderId: task.item.leaderId,
+      officeUnitId: ctx.officeUnitId,
+      deadline: task.deadline,
+      signOffChain: task.input.signOffChain,
+      assignedAt,
+    });
+    tasks.push({
+      id: task.id,
+      campaignId,
+      problemId: problemIds.get(problemKey(categoryId, task.item.problem.title))!,
+      measure: task.item.measure,
+      target: task.item.target ?? null,
+      leadUnitId: task.item.leadUnitId,
+      leaderId: task.item.leaderId,
+      responsiblePersonId: task.item.responsiblePersonId ?? null,
+      deadlineKind: task.deadline.kind,
+      deadlineText: task.deadlineText,
+      deadlineDate: deadlineDate(task.deadline),
+      status: 'ASSIGNED',
+      stateJson: JSON.parse(JSON.stringify(state)) as object,
+      workflowId: taskWorkflowId(task.id),
+      createdAt: new Date(assignedAt),
+      updatedAt: new Date(assignedAt),
+      // Stale until the workflow projects it: a read by light recomputes it meanwhile.
+      lightChangesAt: new Date(0),
+    });
+    for (const unitId of new Set(task.item.participatingUnitIds ?? [])) {
+      if (unitId !== task.item.leadUnitId) participants.push({ taskId: task.id, unitId });
+    }
+    audits.push({
+      idempotencyKey: `api:task-created:${task.id}`,
+      taskId: task.id,
+      campaignId,
+      actorId: ctx.actor.userId,
+      actorRole: ctx.actor.role,
+      action: 'TaskCreated',
+      toStatus: 'ASSIGNED',
+      detail: {
+        deadline: task.deadline,
+        deadlineText: task.deadlineText,
+        measure: task.item.measure,
+        ...(ctx.requestHash ? { requestHash: ctx.requestHash } : {}),
+      },
+      at: new Date(assignedAt),
+    });
+  }
+  for (const chunk of chunked(tasks)) await tx.task.createMany({ data: chunk });
+  for (const chunk of chunked(participants)) await tx.taskParticipant.createMany({ data: chunk });
+  // In the request's order, as one append per task chained them.
+  await appendAudits(tx, audits);
 }
 
 /** Parses every deadline and binds every chain first, so a bad item refuses the whole request before any write. */
@@ -308,19 +422,23 @@ function canonicalJson(value: unknown): string {
 type Tx = Parameters<Parameters<TAppDeps['db']['$transaction']>[0]>[0];
 
 /** A keyed retry whose body differs from the request that created the tasks: 422, nothing written. */
-async function requireSameRequest(tx: Tx, taskId: string, requestHash: string | undefined): Promise<void> {
-  if (!requestHash) return;
-  const created = await tx.auditEvent.findUnique({
-    where: { idempotencyKey: `api:task-created:${taskId}` },
-    select: { detail: true },
-  });
-  const stored = (created?.detail as { requestHash?: unknown } | null | undefined)?.requestHash;
-  // Tasks created before the hash was kept have none: they are accepted as before.
-  if (typeof stored === 'string' && stored !== requestHash) {
-    throw new AppError(
-      'UNPROCESSABLE',
-      'This Idempotency-Key was already used with a different request body: use a new key for a new request',
-    );
+async function requireSameRequest(tx: Tx, existingIds: string[], requestHash: string | undefined): Promise<void> {
+  if (!requestHash || existingIds.length === 0) return;
+  for (const ids of chunked(existingIds)) {
+    const created = await tx.auditEvent.findMany({
+      where: { idempotencyKey: { in: ids.map((id) => `api:task-created:${id}`) } },
+      select: { detail: true },
+    });
+    for (const record of created) {
+      const stored = (record.detail as { requestHash?: unknown } | null)?.requestHash;
+      // Tasks created before the hash was kept have none: they are accepted as before.
+      if (typeof stored === 'string' && stored !== requestHash) {
+        throw new AppError(
+          'UNPROCESSABLE',
+          'This Idempotency-Key was already used with a different request body: use a new key for a new request',
+        );
+      }
+    }
   }
 }
 
