@@ -51,17 +51,34 @@ export class ReadCache<T> {
  * import, an operator's SQL:
  * - SQLite: `ReadVersion`, a counter its triggers (migration `read_version`) move on every insert, update and delete of
  *   those tables (SQLite runs one writer at a time: the row costs no concurrency);
- * - PostgreSQL: the snapshot's xmax, which moves when any writing transaction commits (anything written anywhere
- *   renews the cached reads: never stale, fewer hits). A counter row there would be a lock every projection takes,
- *   in an order (before or after the audit chain's head) that differs between code paths: a deadlock waiting to happen.
+ * - PostgreSQL: the current snapshot (xmin:xmax:in-progress ids), which changes whenever any writing transaction ends
+ *   (anything written anywhere renews the cached reads: never stale, fewer hits). Its xmax alone is not enough: it
+ *   is one past the newest transaction that ended, so the commit of an older one still in progress — a projection
+ *   that began first and committed last — left it where it was, and a read cached meanwhile stayed. A counter row
+ *   there would be a lock every projection takes, in an order (before or after the audit chain's head) that differs
+ *   between code paths: a deadlock waiting to happen.
  */
 export async function tasksVersion(db: Db): Promise<string> {
   if ((db as unknown as { _activeProvider?: string })._activeProvider === 'postgresql') {
-    const rows = await db.$queryRaw<{ v: string }[]>`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS v`;
+    const rows = await db.$queryRaw<{ v: string }[]>`SELECT pg_current_snapshot()::text AS v`;
     return `pg:${rows[0]?.v ?? ''}`;
   }
   const row = await db.readVersion.findUnique({ where: { key: 'tasks' }, select: { seq: true } });
   return String(row?.seq ?? 'none');
+}
+
+/**
+ * The version of the directory's units, as `tasksVersion` is of the tasks: on SQLite a counter the triggers of
+ * migration `directory_version` move on every write of `Unit`; on PostgreSQL the current snapshot. Null when there is
+ * no counter (a database not migrated that far): then nothing may be kept.
+ */
+export async function directoryVersion(db: Db): Promise<string | null> {
+  if ((db as unknown as { _activeProvider?: string })._activeProvider === 'postgresql') {
+    const rows = await db.$queryRaw<{ v: string }[]>`SELECT pg_current_snapshot()::text AS v`;
+    return rows[0] ? `pg:${rows[0].v}` : null;
+  }
+  const row = await db.readVersion.findUnique({ where: { key: 'units' }, select: { seq: true } });
+  return row ? String(row.seq) : null;
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import type { Db } from '../db/client';
 import { dateOf } from '../domain/calendar';
+import { directoryVersion } from './readCache';
 import type { TApiActor } from './auth';
 import { AppError } from './errors';
 
@@ -40,8 +41,8 @@ async function scopeUnitsOf(
     case 'supervisor':
       return jurisdictionUnits(db, actor.unitId);
     case 'office': {
-      const office = await db.unit.findUnique({ where: { id: actor.unitId }, select: { parentId: true } });
-      return subtreesOf(db, [office?.parentId ?? actor.unitId]);
+      const tree = await unitTree(db);
+      return subtreesIn(tree, [tree.parentOf.get(actor.unitId) ?? actor.unitId]);
     }
     case 'leader':
       return { ...(await subtreesOf(db, [actor.unitId])), leaderId: actor.userId };
@@ -93,14 +94,10 @@ export async function subtrees(db: Db, rootIds: string[]): Promise<string[]> {
 
 /** Several units and all their descendants, each once, and whether they are every unit of the directory. */
 async function subtreesOf(db: Db, rootIds: string[]): Promise<{ ids: string[]; everyUnit: boolean }> {
-  const units = await db.unit.findMany({ select: { id: true, parentId: true } });
-  const children = new Map<string, string[]>();
-  for (const u of units) {
-    if (!u.parentId) continue;
-    const list = children.get(u.parentId) ?? [];
-    list.push(u.id);
-    children.set(u.parentId, list);
-  }
+  return subtreesIn(await unitTree(db), rootIds);
+}
+
+function subtreesIn(tree: TUnitTree, rootIds: string[]): { ids: string[]; everyUnit: boolean } {
   const out: string[] = [];
   const queue = [...rootIds];
   const seen = new Set<string>();
@@ -109,10 +106,49 @@ async function subtreesOf(db: Db, rootIds: string[]): Promise<{ ids: string[]; e
     if (seen.has(id)) continue;
     seen.add(id);
     out.push(id);
-    queue.push(...(children.get(id) ?? []));
+    queue.push(...(tree.children.get(id) ?? []));
   }
-  const known = new Set(units.map((u) => u.id));
-  return { ids: out, everyUnit: units.length > 0 && out.filter((id) => known.has(id)).length === units.length };
+  const known = out.filter((id) => tree.parentOf.has(id)).length;
+  return { ids: out, everyUnit: tree.parentOf.size > 0 && known === tree.parentOf.size };
+}
+
+/** Every unit's parent (null for a root), and every unit's children. */
+interface TUnitTree {
+  parentOf: Map<string, string | null>;
+  children: Map<string, string[]>;
+}
+
+/**
+ * The directory's tree, read once per version of the units (`directoryVersion`) per process. Every request asks for a
+ * scope, and a province's directory holds thousands of units: reading them all per request grew with the directory.
+ * A unit moved, added or removed moves the version, so the next scope is computed from the new tree. A read that
+ * fails is forgotten; reads of one version in flight are shared.
+ */
+const trees = new WeakMap<Db, { version: string; tree: Promise<TUnitTree> }>();
+
+async function unitTree(db: Db): Promise<TUnitTree> {
+  const version = await directoryVersion(db);
+  const hit = trees.get(db);
+  if (version !== null && hit?.version === version) return hit.tree;
+  const tree = db.unit.findMany({ select: { id: true, parentId: true } }).then((units): TUnitTree => {
+    const parentOf = new Map<string, string | null>();
+    const children = new Map<string, string[]>();
+    for (const u of units) {
+      parentOf.set(u.id, u.parentId);
+      if (!u.parentId) continue;
+      const list = children.get(u.parentId) ?? [];
+      list.push(u.id);
+      children.set(u.parentId, list);
+    }
+    return { parentOf, children };
+  });
+  if (version === null) return tree;
+  const entry = { version, tree };
+  trees.set(db, entry);
+  tree.catch(() => {
+    if (trees.get(db) === entry) trees.delete(db);
+  });
+  return tree;
 }
 
 /** A Prisma `where` for the tasks in scope. */

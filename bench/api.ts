@@ -4,7 +4,8 @@
  * have projected them, bench/api/seed.ts), starts the product on the embedded stack as `npm start` does, and prints
  * p50/p95/p99 of decisions (10 users) and of each heavy read (c=10) beside a bare Express hello-world measured in the
  * same run. SQLite by default; PostgreSQL with DATABASE_URL set. `--seed-only` leaves DIR for `DATA_DIR=DIR npm start`.
- * `--profile DIR` writes a CPU profile of this process's main thread per measure.
+ * `--profile DIR` writes a CPU profile of this process's main thread per measure. The clients run in a process of their
+ * own (bench/api/loadProcess.ts); `--in-process-load` runs them in this one, as the figures before 2026-12-02 did.
  */
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
@@ -26,7 +27,9 @@ import { periodOf } from '../domain/calendar';
 import type { Actor } from '../domain/task';
 import { seedDemo, type TDemoUser } from '../scripts/seed-demo';
 import { createTaskWorker } from '../worker';
-import { request, runLoad, type TLoadResult, type TRequestSpec } from './api/load';
+import { request, type TLoadResult, type TRequestSpec } from './api/load';
+import { startLoadProcess, type TLoadProcess } from './api/loadProcess';
+import { runPlan, type TLoadPlan } from './api/plan';
 import { seedBulkTasks, type TSeedCampaign, type TSeedUnit } from './api/seed';
 import http from 'node:http';
 
@@ -38,6 +41,7 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string' },
     live: { type: 'string', default: '500' },
     profile: { type: 'string' },
+    'in-process-load': { type: 'boolean', default: false },
   },
 });
 const TASKS = Number(args.tasks);
@@ -220,18 +224,21 @@ async function main(): Promise<void> {
   }
 
   // ---- measurements ----
-  const load = { concurrency: 10, durationMs: DURATION_MS, maxRequests: 100_000 };
+  // The clients run in a process of their own unless `--in-process-load` (the shape of the figures before 2026-12-02).
+  generator = args['in-process-load'] ? null : await startLoadProcess();
+  const load = { port, concurrency: 10, durationMs: DURATION_MS, maxRequests: 100_000 };
   const results: TLoadResult[] = [];
   const hello = express();
   hello.get('/hello', (_req, res) => {
     res.json({ hello: 'world' });
   });
   const baselineServer = await listen(hello);
-  const baseline = await measured('hello-world (bare Express)', baselineServer.port, load, () => ({
-    method: 'GET',
-    path: '/hello',
-    token: 'x',
-  }));
+  const baseline = await measured({
+    ...load,
+    name: 'hello-world (bare Express)',
+    port: baselineServer.port,
+    cycle: [{ method: 'GET', path: '/hello', token: 'x' }],
+  });
   baselineServer.server.close();
   results.push(baseline);
 
@@ -240,65 +247,67 @@ async function main(): Promise<void> {
   // says what bounds it: 10 users in a closed loop wait ~10 × that CPU ÷ 2 cores per decision however it is split.
   const period = periodOf(new Date().toISOString());
   const alone = liveTasks.splice(liveTasks.length - 20, 20);
-  const decisionOn = (task: (typeof liveTasks)[number] | undefined, i: number): TRequestSpec | null => {
-    if (!task) return null;
-    const base = `/api/tasks/${task.id}`;
-    if (i % 3 === 0) return { method: 'POST', path: `${base}/acknowledge`, token: task.staff.token, body: {} };
-    if (i % 3 === 1)
-      return {
-        method: 'POST',
-        path: `${base}/reports`,
-        token: task.staff.token,
-        body: { period, progress: '已建立整改台账' },
-      };
-    return {
-      method: 'POST',
-      path: `${base}/reports/${period}/review`,
-      token: office.token,
-      body: { decision: 'accept' },
-    };
-  };
+  const decisionsOn = (tasks: typeof liveTasks): TRequestSpec[] =>
+    tasks.flatMap((task) => {
+      const base = `/api/tasks/${task.id}`;
+      return [
+        { method: 'POST', path: `${base}/acknowledge`, token: task.staff.token, body: {} },
+        {
+          method: 'POST',
+          path: `${base}/reports`,
+          token: task.staff.token,
+          body: { period, progress: '已建立整改台账' },
+        },
+        { method: 'POST', path: `${base}/reports/${period}/review`, token: office.token, body: { decision: 'accept' } },
+      ];
+    });
   results.push(
-    await measured('decisions (ack/report/review), 1 user', port, { ...load, concurrency: 1 }, (_loop, i) =>
-      decisionOn(alone[Math.floor(i / 3)], i),
-    ),
+    await measured({
+      ...load,
+      name: 'decisions (ack/report/review), 1 user',
+      concurrency: 1,
+      perLoop: [decisionsOn(alone)],
+    }),
   );
   const perUser = Math.floor(liveTasks.length / 10);
   const cpuBefore = cpuSeconds(devserver.pid());
-  const decisions = await measured('decisions (ack/report/review), 10 users', port, load, (loop, i) =>
-    Math.floor(i / 3) >= perUser ? null : decisionOn(liveTasks[loop * perUser + Math.floor(i / 3)], i),
-  );
+  const decisions = await measured({
+    ...load,
+    name: 'decisions (ack/report/review), 10 users',
+    perLoop: Array.from({ length: 10 }, (_, loop) =>
+      decisionsOn(liveTasks.slice(loop * perUser, (loop + 1) * perUser)),
+    ),
+  });
   const cpuAfter = cpuSeconds(devserver.pid());
   results.push(decisions);
   const perDecision = (a: number, b: number): string =>
     `${(((b - a) * 1000) / Math.max(1, decisions.count)).toFixed(1)} ms`;
   const cpuNote =
-    `CPU per decision (10 users): this process (API, worker, client, database) ${perDecision(cpuBefore.self, cpuAfter.self)}` +
+    `CPU per decision (10 users): this process (API, worker, client, database${generator ? '' : ', load generator'}) ` +
+    perDecision(cpuBefore.self, cpuAfter.self) +
     (cpuBefore.devserver === null || cpuAfter.devserver === null
       ? ''
       : `, dev server process ${perDecision(cpuBefore.devserver, cpuAfter.devserver)}`);
 
   const biggest = campaignIds[0]!;
   const sample = await db.task.findMany({ select: { id: true }, take: 200, orderBy: { createdAt: 'desc' } });
-  const reads: [string, (i: number) => TRequestSpec][] = [
-    ['list (office, page 1 of 20)', () => ({ method: 'GET', path: '/api/tasks?pageSize=20', token: office.token })],
+  const reads: [string, TRequestSpec[]][] = [
+    ['list (office, page 1 of 20)', [{ method: 'GET', path: '/api/tasks?pageSize=20', token: office.token }]],
     [
       'list trafficLight=red',
-      () => ({ method: 'GET', path: '/api/tasks?trafficLight=red&pageSize=20', token: office.token }),
+      [{ method: 'GET', path: '/api/tasks?trafficLight=red&pageSize=20', token: office.token }],
     ],
     [
       'stats of the biggest campaign',
-      () => ({ method: 'GET', path: `/api/campaigns/${biggest}/stats`, token: office.token }),
+      [{ method: 'GET', path: `/api/campaigns/${biggest}/stats`, token: office.token }],
     ],
-    ['detail', (i) => ({ method: 'GET', path: `/api/tasks/${sample[i % sample.length]!.id}`, token: office.token })],
-    ['inbox office', () => ({ method: 'GET', path: '/api/inbox', token: office.token })],
-    ['inbox leader', () => ({ method: 'GET', path: '/api/inbox', token: by('leader').token })],
-    ['inbox staff', () => ({ method: 'GET', path: '/api/inbox', token: by('medical_staff').token })],
+    ['detail', sample.map((t) => ({ method: 'GET', path: `/api/tasks/${t.id}`, token: office.token }))],
+    ['inbox office', [{ method: 'GET', path: '/api/inbox', token: office.token }]],
+    ['inbox leader', [{ method: 'GET', path: '/api/inbox', token: by('leader').token }]],
+    ['inbox staff', [{ method: 'GET', path: '/api/inbox', token: by('medical_staff').token }]],
   ];
-  for (const [name, spec] of reads) {
-    let n = 0;
-    results.push(await measured(`${name}, c=10`, port, load, () => spec(n++)));
-  }
+  for (const [name, cycle] of reads) results.push(await measured({ ...load, name: `${name}, c=10`, cycle }));
+  generator?.stop();
 
   await stop();
   const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '—');
@@ -312,20 +321,26 @@ async function main(): Promise<void> {
   );
   console.log('');
   console.log(
-    '| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline | CPU ms / request |',
+    '| measure | n | non-2xx | req/s | p50 ms | p95 ms | p99 ms | p50 × baseline | p99 × baseline | CPU ms / request |' +
+      (generator ? ' load generator CPU ms / request |' : ''),
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${generator ? ' --- |' : ''}`);
   for (const r of results) {
     console.log(
       `| ${r.name} | ${r.count} | ${r.errors} | ${r.perSecond.toFixed(0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ` +
-        `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} | ${fmt(cpuPerRequest.get(r) ?? NaN)} |`,
+        `${fmt(r.p50 / baseline.p50)} | ${fmt(r.p99 / baseline.p99)} | ${fmt(cpuPerRequest.get(r) ?? NaN)} |` +
+        (generator ? ` ${fmt(generatorCpuPerRequest.get(r) ?? NaN)} |` : ''),
     );
   }
   console.log('');
   console.log(
-    'CPU ms / request: this process (API, worker, database and the load generator itself, whose share is about the ' +
-      "baseline's figure) per request of the measure; with c=10 on one event loop a request waits for about 10 × " +
-      "that (minus the generator's share) before it is answered, whatever the database.",
+    generator
+      ? 'CPU ms / request: this process (API, worker, database) per request of the measure; the load generator runs in ' +
+          'a process of its own (its CPU in the last column). With c=10 on one event loop a request waits for about ' +
+          '10 × that before it is answered, whatever the database.'
+      : 'CPU ms / request: this process (API, worker, database and the load generator itself, whose share is about ' +
+          "the baseline's figure) per request of the measure; with c=10 on one event loop a request waits for about " +
+          "10 × that (minus the generator's share) before it is answered, whatever the database.",
   );
   console.log('');
   console.log(cpuNote);
@@ -339,12 +354,15 @@ async function main(): Promise<void> {
 }
 
 const cpuPerRequest = new Map<TLoadResult, number>();
+const generatorCpuPerRequest = new Map<TLoadResult, number>();
+/** The load generator's process; null with `--in-process-load`. */
+let generator: TLoadProcess | null = null;
 
 /**
  * One measure, with this process's CPU per request and, with `--profile DIR`, a CPU profile of this process's main
  * thread during it (`DIR/<measure>.cpuprofile`, for Chrome DevTools or speedscope).
  */
-async function measured(...params: Parameters<typeof runLoad>): Promise<TLoadResult> {
+async function measured(plan: TLoadPlan): Promise<TLoadResult> {
   const dir = args.profile;
   const session = dir ? new inspector.Session() : null;
   if (session && dir) {
@@ -355,12 +373,17 @@ async function measured(...params: Parameters<typeof runLoad>): Promise<TLoadRes
     await session.post('Profiler.start');
   }
   const before = process.cpuUsage();
-  const result = await runLoad(...params);
+  let result: TLoadResult;
+  if (generator) {
+    const ran = await generator.run(plan);
+    result = ran.result;
+    generatorCpuPerRequest.set(result, ran.cpuMs / Math.max(1, result.count));
+  } else result = await runPlan(plan);
   const used = process.cpuUsage(before);
   cpuPerRequest.set(result, (used.user + used.system) / 1000 / Math.max(1, result.count));
   if (session && dir) {
     const { profile } = await session.post('Profiler.stop');
-    const file = path.join(dir, `${params[0].replace(/[^\p{L}\p{N}]+/gu, '-')}.cpuprofile`);
+    const file = path.join(dir, `${plan.name.replace(/[^\p{L}\p{N}]+/gu, '-')}.cpuprofile`);
     fs.writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   }

@@ -56,10 +56,19 @@ export async function supervisionWaitingOn(
       issuedAt: true,
       answerDueAt: true,
       signedAt: true,
-      task: { select: { measure: true, problem: { select: { title: true } } } },
     },
   });
-  const items = rows.slice(0, INBOX_GROUP_CAP).map((n): TSupervisionInboxItem => ({
+  const shown = rows.slice(0, INBOX_GROUP_CAP);
+  // Read apart, and only when there is a notice: a nested select sent its two statements for an empty list too.
+  const tasks =
+    shown.length === 0
+      ? []
+      : await db.task.findMany({
+          where: { id: { in: [...new Set(shown.map((n) => n.taskId))] } },
+          select: { id: true, measure: true, problem: { select: { title: true } } },
+        });
+  const taskOf = new Map(tasks.map((t) => [t.id, t]));
+  const items = shown.map((n): TSupervisionInboxItem => ({
     noticeId: n.id,
     taskId: n.taskId,
     action: n.signedAt ? 'answer_supervision' : 'sign_supervision',
@@ -69,8 +78,8 @@ export async function supervisionWaitingOn(
     issuedAt: n.issuedAt.toISOString(),
     answerDueAt: n.answerDueAt?.toISOString() ?? null,
     answerOverdue: n.answerDueAt !== null && n.answerDueAt < now,
-    measure: n.task.measure,
-    problemTitle: n.task.problem.title,
+    measure: taskOf.get(n.taskId)?.measure ?? '',
+    problemTitle: taskOf.get(n.taskId)?.problem.title ?? '',
   }));
   return { items, truncated: rows.length > INBOX_GROUP_CAP };
 }

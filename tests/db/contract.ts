@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../db/client';
 import type { TTestDb } from '../helpers/db';
-import { tasksVersion } from '../../api/readCache';
+import { directoryVersion, tasksVersion } from '../../api/readCache';
 
 type TMake = () => Promise<TTestDb>;
 
@@ -53,6 +53,8 @@ export type TContractOptions = {
    * the wrong replies): that check runs on SQLite and real PostgreSQL only.
    */
   errorInsideTransaction?: boolean;
+  /** Whether two writing transactions can run at once (a PostgreSQL server). */
+  concurrentWriters?: boolean;
 };
 
 export function describeDbContract(make: TMake, options: TContractOptions = {}): void {
@@ -103,6 +105,44 @@ export function describeDbContract(make: TMake, options: TContractOptions = {}):
     expect(v2).not.toBe(v1);
     await t.db.taskPendingAction.deleteMany({ where: { taskId: task.id } });
     expect(await tasksVersion(t.db)).not.toBe(v2);
+  });
+
+  // Two writing transactions at once: a PostgreSQL server's (SQLite runs one writer at a time, PGlite one connection).
+  (options.concurrentWriters ? it : it.skip)(
+    'moves the tasks version when a transaction that began first commits last (a projection outrun by another)',
+    async () => {
+      const { task } = await seedTask(t.db);
+      const other = await seedTask(t.db);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let wrote!: () => void;
+      const written = new Promise<void>((resolve) => (wrote = resolve));
+      const slow = t.db.$transaction(async (tx) => {
+        await tx.task.update({ where: { id: task.id }, data: { trafficLight: 'red' } });
+        wrote();
+        await held;
+      });
+      await written;
+      await t.db.task.update({ where: { id: other.task.id }, data: { trafficLight: 'yellow' } });
+      const between = await tasksVersion(t.db);
+      release();
+      await slow;
+      // A read cached under `between` did not see the slow transaction's write: the version must have moved since.
+      expect(await tasksVersion(t.db)).not.toBe(between);
+    },
+  );
+
+  it('moves the directory version with every write of a unit, not with reads', async () => {
+    const { city } = await seedTask(t.db);
+    const v0 = await directoryVersion(t.db);
+    expect(v0).not.toBeNull();
+    await t.db.unit.findMany({ select: { id: true } });
+    if (!t.url.startsWith('postgres')) expect(await directoryVersion(t.db)).toBe(v0);
+    await t.db.unit.update({ where: { id: city.id }, data: { name: '市交通运输局（更名）' } });
+    const v1 = await directoryVersion(t.db);
+    expect(v1).not.toBe(v0);
+    await t.db.unit.create({ data: { name: '县交通运输局', level: 'county', parentId: city.id } });
+    expect(await directoryVersion(t.db)).not.toBe(v1);
   });
 
   it('keys reports by task, period, round and version, and keeps their review and sign-off history', async () => {

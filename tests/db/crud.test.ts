@@ -11,6 +11,7 @@ afterAll(stopTestServers);
 describe(`database contract (${process.env.TEST_DATABASE_PROVIDER ?? 'sqlite'})`, () => {
   describeDbContract(createTestDb, {
     errorInsideTransaction: testProvider() === 'sqlite' || Boolean(process.env.TEST_POSTGRES_URL),
+    concurrentWriters: testProvider() !== 'sqlite' && Boolean(process.env.TEST_POSTGRES_URL),
   });
 });
 

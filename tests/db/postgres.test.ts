@@ -12,7 +12,10 @@ jest.setTimeout(300_000);
 afterAll(stopTestServers);
 
 describe(`database contract (PostgreSQL: ${process.env.TEST_POSTGRES_URL ? 'server' : 'PGlite'})`, () => {
-  describeDbContract(createPostgresTestDb, { errorInsideTransaction: Boolean(process.env.TEST_POSTGRES_URL) });
+  describeDbContract(createPostgresTestDb, {
+    errorInsideTransaction: Boolean(process.env.TEST_POSTGRES_URL),
+    concurrentWriters: Boolean(process.env.TEST_POSTGRES_URL),
+  });
 
   it('leaves the database with every PostgreSQL migration applied', async () => {
     const t = await createPostgresTestDb();

@@ -6,6 +6,7 @@
  * - the campaign statistics served from the read cache change as soon as a decision lands.
  */
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
 import type { Db } from '../../db/client';
 import { scopeOf, subtree, taskScopeWhere } from '../../api/scope';
 import { cappedCount } from '../../api/tasks/count';
@@ -95,6 +96,34 @@ describe('reads at scale keep their answers', () => {
       userId: cast.cityStaff.userId,
     } as TApiActor);
     expect(cityStaff).toMatchObject({ all: false, crossTaskIds: [taskIds[0]] });
+  });
+
+  it('a unit added or moved in the directory is in the scopes above it at once (the tree kept per process follows it)', async () => {
+    const cityLeader = {
+      role: 'leader',
+      unitId: cast.cityLeader.unitId,
+      userId: cast.cityLeader.userId,
+    } as TApiActor;
+    const unitsOf = async (actor: TApiActor) => {
+      const scope = await scopeOf(stack.db, actor);
+      return scope.all ? 'all' : scope.unitIds;
+    };
+    const before = await unitsOf(cityLeader);
+    expect(before).not.toBe('all');
+    const provinceId = (await stack.db.unit.findUniqueOrThrow({ where: { id: cast.cityLeader.unitId } })).parentId!;
+    const unit = await stack.db.unit.create({
+      data: { name: `测试区县${randomUUID().slice(0, 6)}`, level: 'county', parentId: provinceId },
+    });
+    expect(await unitsOf(cityLeader)).toEqual(before);
+    // Moved under the city by the directory's own route, as an administrator does.
+    const moved = await request(stack.app)
+      .patch(`/api/units/${unit.id}`)
+      .set('Authorization', `Bearer ${cast.admin.token}`)
+      .send({ parentId: cast.cityLeader.unitId });
+    expect(moved.status).toBe(200);
+    expect(await unitsOf(cityLeader)).toEqual([...(before as string[]), unit.id]);
+    await stack.db.unit.update({ where: { id: unit.id }, data: { parentId: provinceId } });
+    expect(await unitsOf(cityLeader)).toEqual(before);
   });
 
   it('counts exactly up to the cap, and says "more than" beyond it', async () => {
