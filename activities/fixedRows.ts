@@ -71,3 +71,46 @@ export async function fixedProblem(db: Pick<Db, 'problem'>, problemId: string): 
   if (!row) return null;
   return remember(problems, problemId, row);
 }
+
+/** Several campaigns at once: this process's copies, the others in one read. Missing ids are left out. */
+export async function fixedCampaigns(
+  db: Pick<Db, 'campaign'>,
+  campaignIds: readonly string[],
+): Promise<Map<string, TFixedCampaign>> {
+  const out = new Map<string, TFixedCampaign>();
+  const missing = new Set<string>();
+  for (const id of campaignIds) {
+    const known = campaigns.get(id);
+    if (known) out.set(id, known);
+    else missing.add(id);
+  }
+  if (missing.size === 0) return out;
+  const rows = await db.campaign.findMany({
+    where: { id: { in: [...missing] } },
+    select: { id: true, name: true, policy: true },
+  });
+  for (const row of rows)
+    out.set(row.id, remember(campaigns, row.id, { ...row, parsedPolicy: parseStoredPolicy(row.policy) }));
+  return out;
+}
+
+/** Several problems at once, each with its category's name: this process's copies, the others in one read. */
+export async function fixedProblems(
+  db: Pick<Db, 'problem'>,
+  problemIds: readonly string[],
+): Promise<Map<string, TFixedProblem>> {
+  const out = new Map<string, TFixedProblem>();
+  const missing = new Set<string>();
+  for (const id of problemIds) {
+    const known = problems.get(id);
+    if (known) out.set(id, known);
+    else missing.add(id);
+  }
+  if (missing.size === 0) return out;
+  const rows = await db.problem.findMany({
+    where: { id: { in: [...missing] } },
+    select: { id: true, title: true, detail: true, category: { select: { name: true } } },
+  });
+  for (const row of rows) out.set(row.id, remember(problems, row.id, row));
+  return out;
+}

@@ -4,6 +4,7 @@
  * per kind for the whole page, never one query per row.
  */
 import type { Db, Prisma } from '../../db/client';
+import { fixedCampaigns, fixedProblems } from '../../activities/fixedRows';
 import type { TCampaignPolicy } from '../../domain/policy';
 import { policyOf, storedLightHolds, taskSummary, type TTaskRowCore } from './summary';
 
@@ -27,21 +28,22 @@ export async function loadRowNames(db: Db, rows: readonly TTaskListRow[]): Promi
   // ~0.5 ms of the process's CPU through Prisma, `IN ()` included).
   if (rows.length === 0) return { campaigns: new Map(), problems: new Map(), units: new Map(), users: new Map() };
   const ids = (pick: (r: TTaskListRow) => string) => [...new Set(rows.map(pick))];
+  // Campaigns and problems never change once written: this process's copies (activities/fixedRows.ts).
   const [campaigns, problems, units, users] = await Promise.all([
-    db.campaign.findMany({
-      where: { id: { in: ids((r) => r.campaignId) } },
-      select: { id: true, name: true, policy: true },
-    }),
-    db.problem.findMany({
-      where: { id: { in: ids((r) => r.problemId) } },
-      select: { id: true, title: true, category: { select: { name: true } } },
-    }),
+    fixedCampaigns(
+      db,
+      ids((r) => r.campaignId),
+    ),
+    fixedProblems(
+      db,
+      ids((r) => r.problemId),
+    ),
     db.unit.findMany({ where: { id: { in: ids((r) => r.leadUnitId) } }, select: { id: true, name: true } }),
     db.user.findMany({ where: { id: { in: ids((r) => r.leaderId) } }, select: { id: true, name: true } }),
   ]);
   return {
-    campaigns: new Map(campaigns.map((c) => [c.id, { name: c.name, policy: policyOf(c) }])),
-    problems: new Map(problems.map((p) => [p.id, { title: p.title, category: p.category.name }])),
+    campaigns: new Map([...campaigns.values()].map((c) => [c.id, { name: c.name, policy: c.parsedPolicy }])),
+    problems: new Map([...problems.values()].map((p) => [p.id, { title: p.title, category: p.category.name }])),
     units: new Map(units.map((u) => [u.id, u.name])),
     users: new Map(users.map((u) => [u.id, u.name])),
   };
