@@ -37,6 +37,7 @@ import { startDevServerProcess } from '../scripts/devserver-process';
 import { request } from './api/load';
 import { createBenchActivities } from './devserver/activities';
 import { childPids, cpuMs, percentile, progress, rssMb, runPool } from './devserver/stats';
+import { busiestThreads, threadCpuMs } from './devserver/threads';
 import {
   decideUpdate,
   decisionTargetWorkflow,
@@ -440,6 +441,8 @@ async function closedLoop(
   let firstError: unknown;
   const cpu0 = process.cpuUsage();
   const server0 = cpuMs(serverPid);
+  const benchThreads0 = threadCpuMs(process.pid);
+  const serverThreads0 = threadCpuMs(serverPid);
   const t0 = performance.now();
   const deadline = t0 + seconds * 1000;
   await Promise.all(
@@ -459,6 +462,8 @@ async function closedLoop(
   const elapsedS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const serverCpu = cpuMs(serverPid) - server0;
+  const benchThreads = busiestThreads(benchThreads0, threadCpuMs(process.pid), elapsedS * 1000);
+  const serverThreads = busiestThreads(serverThreads0, threadCpuMs(serverPid), elapsedS * 1000, 2);
   await Promise.all(handles.map((h) => h.signal(stopSignal)));
   await Promise.all(handles.map((h) => h.result()));
   if (firstError !== undefined) console.error(`  ${name}: ${errors} errors, the first:`, firstError);
@@ -479,6 +484,8 @@ async function closedLoop(
     `  ${name}: ${count} in ${elapsedS.toFixed(1)} s, p50 ${row.p50.toFixed(1)} ms, ` +
       `CPU ${row.benchCpu.toFixed(2)} + ${row.serverCpu.toFixed(2)} ms per update`,
   );
+  // Busy share of the wall time per thread: with cores to spare, a thread near 100 % is what the users queue on.
+  console.log(`    busiest threads, bench process: ${benchThreads}; dev server: ${serverThreads}`);
   return row;
 }
 
