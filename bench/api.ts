@@ -6,6 +6,8 @@
  * same run. SQLite by default; PostgreSQL with DATABASE_URL set. `--seed-only` leaves DIR for `DATA_DIR=DIR npm start`.
  * `--profile DIR` writes a CPU profile of this process's main thread per measure. The clients run in a process of their
  * own (bench/api/loadProcess.ts); `--in-process-load` runs them in this one, as the figures before 2026-12-02 did.
+ * `--worker-process` runs the product's worker in a process of its own (production's ROLE=api + ROLE=worker shape)
+ * instead of in the API's, as `npm start` runs it.
  */
 import fs from 'node:fs';
 import inspector from 'node:inspector/promises';
@@ -29,6 +31,7 @@ import { seedDemo, type TDemoUser } from '../scripts/seed-demo';
 import { createTaskWorker } from '../worker';
 import { request, type TLoadResult, type TRequestSpec } from './api/load';
 import { startLoadProcess, type TLoadProcess } from './api/loadProcess';
+import { startWorkerProcess } from './api/workerProcess';
 import { runPlan, type TLoadPlan } from './api/plan';
 import { seedBulkTasks, type TSeedCampaign, type TSeedUnit } from './api/seed';
 import http from 'node:http';
@@ -42,6 +45,7 @@ const { values: args } = parseArgs({
     live: { type: 'string', default: '500' },
     profile: { type: 'string' },
     'in-process-load': { type: 'boolean', default: false },
+    'worker-process': { type: 'boolean', default: false },
   },
 });
 const TASKS = Number(args.tasks);
@@ -77,9 +81,11 @@ async function main(): Promise<void> {
           log: (line) => console.warn(`[bench:api] ${line}`),
           onGiveUp: (reason) => console.error(`[bench:api] dev server: ${reason}`),
         });
-  const workerConnection = await NativeConnection.connect({ address: devserver.address });
-  const worker = await createTaskWorker({ connection: workerConnection, deps: { db } });
-  const running = worker.run();
+  // The worker in this process, as `npm start` runs it; with --worker-process in its own, as production runs it.
+  const workerProcess = args['worker-process'] ? await startWorkerProcess(databaseUrl, devserver.address) : null;
+  const workerConnection = workerProcess ? null : await NativeConnection.connect({ address: devserver.address });
+  const worker = workerConnection ? await createTaskWorker({ connection: workerConnection, deps: { db } }) : null;
+  const running = worker?.run();
   const connection = await Connection.connect({ address: devserver.address });
   const client = new Client({ connection });
   const fresh = await seedDemo(db);
@@ -220,9 +226,10 @@ async function main(): Promise<void> {
     agent.destroy();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    worker.shutdown();
+    worker?.shutdown();
     await running;
-    await workerConnection.close();
+    await workerConnection?.close();
+    await workerProcess?.stop();
     await connection.close();
     await devserver.stop();
     await db.$disconnect();
@@ -283,7 +290,7 @@ async function main(): Promise<void> {
     }),
   );
   const perUser = Math.floor(liveTasks.length / 10);
-  const cpuBefore = cpuSeconds(devserver.pid());
+  const cpuBefore = cpuSeconds(devserver.pid(), workerProcess?.pid);
   const decisions = await measured({
     ...load,
     name: 'decisions (ack/report/review), 10 users',
@@ -291,13 +298,16 @@ async function main(): Promise<void> {
       decisionsOn(liveTasks.slice(loop * perUser, (loop + 1) * perUser)),
     ),
   });
-  const cpuAfter = cpuSeconds(devserver.pid());
+  const cpuAfter = cpuSeconds(devserver.pid(), workerProcess?.pid);
   results.push(decisions);
   const perDecision = (a: number, b: number): string =>
     `${(((b - a) * 1000) / Math.max(1, decisions.count)).toFixed(1)} ms`;
   const cpuNote =
-    `CPU per decision (10 users): this process (API, worker, client, database${generator ? '' : ', load generator'}) ` +
-    perDecision(cpuBefore.self, cpuAfter.self) +
+    `CPU per decision (10 users): this process (API, ${workerProcess ? '' : 'worker, '}client, database` +
+    `${generator ? '' : ', load generator'}) ${perDecision(cpuBefore.self, cpuAfter.self)}` +
+    (cpuBefore.worker === null || cpuAfter.worker === null
+      ? ''
+      : `, worker process ${perDecision(cpuBefore.worker, cpuAfter.worker)}`) +
     (cpuBefore.devserver === null || cpuAfter.devserver === null
       ? ''
       : `, dev server process ${perDecision(cpuBefore.devserver, cpuAfter.devserver)}`);
@@ -327,7 +337,8 @@ async function main(): Promise<void> {
   console.log('');
   console.log(
     `bench:api — ${new Date().toISOString()} — ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}, ${databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL'}`,
+      `${(os.totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}, ${databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL'}, ` +
+      `worker ${workerProcess ? 'in its own process' : "in the API's process"}, load generator ${generator ? 'in its own process' : "in the API's process"}`,
   );
   console.log(
     `${taskCount} tasks (${liveTasks.length} live for decisions), ${reuse ? 'reused' : `seeded in ${seededSeconds.toFixed(1)} s`}; ${DURATION_MS / 1000} s per measure`,
@@ -431,18 +442,21 @@ async function measured(plan: TLoadPlan): Promise<TLoadResult> {
   return result;
 }
 
-/** CPU seconds (user + system) of this process and of the dev server's, if it is one of its own. */
-function cpuSeconds(devserverPid: number | undefined): { self: number; devserver: number | null } {
+/** CPU seconds (user + system) of this process, and of the dev server's and the worker's when they are processes. */
+function cpuSeconds(
+  devserverPid: number | undefined,
+  workerPid: number | undefined,
+): { self: number; devserver: number | null; worker: number | null } {
   const usage = process.cpuUsage();
-  let devserver: number | null = null;
-  if (devserverPid !== undefined) {
+  const of = (pid: number | undefined): number | null => {
+    if (pid === undefined) return null;
     try {
-      devserver = cpuMs(devserverPid) / 1000;
+      return cpuMs(pid) / 1000;
     } catch {
-      devserver = null;
+      return null;
     }
-  }
-  return { self: (usage.user + usage.system) / 1e6, devserver };
+  };
+  return { self: (usage.user + usage.system) / 1e6, devserver: of(devserverPid), worker: of(workerPid) };
 }
 
 main().then(

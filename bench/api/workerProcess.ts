@@ -1,0 +1,30 @@
+/** Starts bench/api/workerChild.ts (the product's worker alone in a process) and stops it. */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+
+export interface TWorkerProcess {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startWorkerProcess(databaseUrl: string, temporalAddress: string): Promise<TWorkerProcess> {
+  const child = fork(path.join(__dirname, 'workerChild.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    void exited.then(() => reject(new Error('the worker process exited before it was ready')));
+  });
+  return {
+    pid: child.pid!,
+    stop: async () => {
+      child.send('stop');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
