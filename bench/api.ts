@@ -31,7 +31,7 @@ import { seedDemo, type TDemoUser } from '../scripts/seed-demo';
 import { createTaskWorker } from '../worker';
 import { request, type TLoadResult, type TRequestSpec } from './api/load';
 import { startLoadProcess, type TLoadProcess } from './api/loadProcess';
-import { startWorkerProcess } from './api/workerProcess';
+import { startWorkerProcess, type TWorkerProcess } from './api/workerProcess';
 import { runPlan, type TLoadPlan } from './api/plan';
 import { seedBulkTasks, type TSeedCampaign, type TSeedUnit } from './api/seed';
 import http from 'node:http';
@@ -83,6 +83,7 @@ async function main(): Promise<void> {
         });
   // The worker in this process, as `npm start` runs it; with --worker-process in its own, as production runs it.
   const workerProcess = args['worker-process'] ? await startWorkerProcess(databaseUrl, devserver.address) : null;
+  workerProcessRef = workerProcess;
   const workerConnection = workerProcess ? null : await NativeConnection.connect({ address: devserver.address });
   const worker = workerConnection ? await createTaskWorker({ connection: workerConnection, deps: { db } }) : null;
   const running = worker?.run();
@@ -407,6 +408,8 @@ async function waitUntilProjected(db: ReturnType<typeof createDb>, ids: string[]
   }
 }
 const generatorCpuPerRequest = new Map<TLoadResult, number>();
+/** The worker's process with `--worker-process` (its profile is taken beside this process's). */
+let workerProcessRef: TWorkerProcess | null = null;
 /** The load generator's process; null with `--in-process-load`. */
 let generator: TLoadProcess | null = null;
 
@@ -423,6 +426,7 @@ async function measured(plan: TLoadPlan): Promise<TLoadResult> {
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 500 });
     await session.post('Profiler.start');
+    await workerProcessRef?.profileStart();
   }
   const before = process.cpuUsage();
   let result: TLoadResult;
@@ -437,6 +441,7 @@ async function measured(plan: TLoadPlan): Promise<TLoadResult> {
     const { profile } = await session.post('Profiler.stop');
     const file = path.join(dir, `${plan.name.replace(/[^\p{L}\p{N}]+/gu, '-')}.cpuprofile`);
     fs.writeFileSync(file, JSON.stringify(profile));
+    await workerProcessRef?.profileStop(file.replace(/\.cpuprofile$/, '.worker.cpuprofile'));
     session.disconnect();
   }
   return result;

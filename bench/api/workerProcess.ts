@@ -4,6 +4,10 @@ import path from 'node:path';
 
 export interface TWorkerProcess {
   pid: number;
+  /** Starts a CPU profile of the worker's main thread. */
+  profileStart(): Promise<void>;
+  /** Stops it and writes it to `file`. */
+  profileStop(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -18,8 +22,20 @@ export async function startWorkerProcess(databaseUrl: string, temporalAddress: s
     child.once('message', () => resolve());
     void exited.then(() => reject(new Error('the worker process exited before it was ready')));
   });
+  const answer = (expected: string, message: unknown): Promise<void> =>
+    new Promise((resolve) => {
+      const on = (m: unknown): void => {
+        if (m !== expected) return;
+        child.off('message', on);
+        resolve();
+      };
+      child.on('message', on);
+      child.send(message as object);
+    });
   return {
     pid: child.pid!,
+    profileStart: () => answer('profiling', { profileStart: true }),
+    profileStop: (file) => answer('profiled', { profileStop: file }),
     stop: async () => {
       child.send('stop');
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
