@@ -230,7 +230,9 @@ function calendarSteps(plan: TTimedStepPlan, table: TWorkdayTable, candidates: T
  */
 async function warnNoCalendarData(plan: TTimedStepPlan, year: number): Promise<void> {
   const { input, now, notifyQueued } = plan;
-  log.warn('calendar: a lifecycle date falls in a year without official data; weekdays assumed', { year });
+  // At debug: every task with a date in that year comes here (at WARN, a plan of 10,000 measures printed 10,000
+  // warnings); the office is told once by the notice below, the administrator by the calendar page's coverage.
+  log.debug('calendar: a lifecycle date falls in a year without official data; weekdays assumed', { year });
   await notifyQueued({
     idempotencyKey: `calendar-no-data:${input.officeUnitId}:${year}`,
     kind: 'calendar_no_data',
