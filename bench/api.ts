@@ -171,6 +171,7 @@ async function main(): Promise<void> {
 
     // Live tasks through the API (their workflows run), in the biggest campaign, on the two provincial departments.
     const tLive = performance.now();
+    const cpuCreating = cpuSeconds(devserver.pid(), workerProcess?.pid);
     for (let done = 0; done < LIVE; done += 100) {
       const n = Math.min(100, LIVE - done);
       const staffs = Array.from({ length: n }, (_, i) => by((done + i) % 2 === 0 ? 'medical_staff' : 'finance_staff'));
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
       res.tasks.forEach((t, i) => liveTasks.push({ id: t.id, staff: staffs[i]! }));
     }
     const liveSeconds = (performance.now() - tLive) / 1000;
+    const cpuCreated = cpuSeconds(devserver.pid(), workerProcess?.pid);
     // Creation answers once every workflow is started; each then runs its first workflow task and projects its task
     // (the stored light's instant leaves the epoch that creation writes). Measured apart, and waited for, so that no
     // measure below shares the machine with that backlog.
@@ -204,7 +206,17 @@ async function main(): Promise<void> {
         `(${(LIVE / liveSeconds).toFixed(0)} tasks/s in batches of 100, workflows started); ` +
         `all projected by their workflows ${projectedSeconds.toFixed(1)} s after the first request`,
     );
-    creation = { tasks: LIVE, seconds: liveSeconds, projectedSeconds };
+    const perTask = (a: number | null, b: number | null): string =>
+      a === null || b === null ? '—' : `${(((b - a) * 1000) / LIVE).toFixed(1)} ms`;
+    creation = {
+      tasks: LIVE,
+      seconds: liveSeconds,
+      projectedSeconds,
+      cpu:
+        `CPU per task while the requests ran: this process ${perTask(cpuCreating.self, cpuCreated.self)}` +
+        (workerProcess ? `, worker process ${perTask(cpuCreating.worker, cpuCreated.worker)}` : '') +
+        `, dev server ${perTask(cpuCreating.devserver, cpuCreated.devserver)}`,
+    };
 
     const bulk = TASKS - LIVE;
     const tBulk = performance.now();
@@ -349,7 +361,7 @@ async function main(): Promise<void> {
       `task creation: ${creation.tasks} tasks in batches of 100 through POST /api/campaigns/:id/tasks in ` +
         `${creation.seconds.toFixed(1)} s = ${(creation.tasks / creation.seconds).toFixed(0)} tasks/s (workflows started); ` +
         `every task projected by its workflow after ${creation.projectedSeconds.toFixed(1)} s ` +
-        `(${(creation.tasks / creation.projectedSeconds).toFixed(0)} tasks/s)`,
+        `(${(creation.tasks / creation.projectedSeconds).toFixed(0)} tasks/s); ${creation.cpu}`,
     );
   }
   console.log('');
@@ -387,7 +399,7 @@ async function main(): Promise<void> {
 }
 
 const cpuPerRequest = new Map<TLoadResult, number>();
-let creation: { tasks: number; seconds: number; projectedSeconds: number } | null = null;
+let creation: { tasks: number; seconds: number; projectedSeconds: number; cpu: string } | null = null;
 
 /**
  * Waits until the workflow of every task in `ids` has projected it (creation writes the light's instant as the epoch,
