@@ -3,13 +3,37 @@ import * as grpc from '@grpc/grpc-js';
 import type { CallContext, Engine } from './engine';
 import { useSynchronousDecompression } from './decompress';
 import { RpcError } from './errors';
+import { decodeToken } from './engine/shared';
 import { decodeMessage, encodeMessage, lookupService, type Obj } from './proto';
 
 export type Handler = (req: Obj, ctx: CallContext) => Obj | Promise<Obj>;
 
 const DECODE_ERROR = Symbol('decodeError');
-/** TEMPORAL_DEVSERVER_TRACE=1 logs every RPC with its duration (for diagnosing latency). */
+/**
+ * TEMPORAL_DEVSERVER_TRACE=1 logs one line per RPC as it answers (for diagnosing latency): when it arrived on the wall
+ * clock in epoch ms, so that the lines line up with timestamps taken in the worker's and the client's processes; the
+ * method; the workflow and run it concerns; and how long it took to answer (a long poll's wait included).
+ */
 const trace = process.env.TEMPORAL_DEVSERVER_TRACE === '1';
+
+/**
+ * `workflowId/runId` of an RPC for the trace (`-` for a part it does not name): from the request, else its task token
+ * (completions name only the run), else the answer (a poll names its workflow only when it hands over a task).
+ */
+export function traceSubject(req: Obj, res: Obj | undefined): string {
+  const exec: Obj | undefined =
+    req.workflowExecution ?? req.execution ?? req.updateRef?.workflowExecution ?? res?.workflowExecution;
+  const workflowId: string | undefined = exec?.workflowId || req.workflowId || undefined;
+  let runId: string | undefined = exec?.runId || res?.runId || undefined;
+  if (!runId && req.taskToken?.length) {
+    try {
+      runId = decodeToken(req.taskToken).r;
+    } catch {
+      // Not one of this server's tokens: the handler answers that; the trace names no run.
+    }
+  }
+  return `${workflowId ?? '-'}/${runId ?? '-'}`;
+}
 
 function buildService(
   serviceName: string,
@@ -45,7 +69,12 @@ function buildService(
       const t0 = trace ? performance.now() : 0;
       const callback: grpc.sendUnaryData<Obj> = trace
         ? (err, value) => {
-            log(`[trace] ${(t0 % 100000).toFixed(1)} ${method.name} ${(performance.now() - t0).toFixed(1)}ms`);
+            const subject = traceSubject((call.request ?? {}) as Obj, value ?? undefined);
+            const outcome = err ? ` error ${err.code ?? ''}` : '';
+            log(
+              `[trace] ${(performance.timeOrigin + t0).toFixed(3)} ${method.name} ${subject} ` +
+                `${(performance.now() - t0).toFixed(2)}ms${outcome}`,
+            );
             respond(err, value);
           }
         : respond;
@@ -82,11 +111,6 @@ function buildService(
           return () => call.removeListener('cancelled', fn);
         },
       };
-      if (trace) {
-        const t0 = performance.now();
-        const started = Date.now() % 100000;
-        call.once('finish', () => log(`[trace] ${started} ${method.name} ${(performance.now() - t0).toFixed(1)}ms`));
-      }
       try {
         const result = handler(req ?? {}, ctx);
         if (result instanceof Promise) {

@@ -3,6 +3,7 @@ import { parseArgs } from '../../src/cli';
 import { VirtualClock } from '../../src/clock';
 import { useSynchronousDecompression } from '../../src/decompress';
 import { collectGarbage } from '../../src/gc';
+import { traceSubject } from '../../src/server';
 import { matchesQuery, parseQuery } from '../../src/visibility';
 
 describe('command line', () => {
@@ -156,5 +157,26 @@ describe('request decompression', () => {
   it('replaces grpc-js per-message zlib streams with synchronous inflation on the pinned grpc-js', () => {
     // Fails when a grpc-js upgrade moves the method: the server then logs that it runs on the slow path.
     expect(useSynchronousDecompression()).toBe(true);
+  });
+});
+
+describe('RPC trace', () => {
+  const token = (t: object): Buffer => Buffer.from(JSON.stringify(t));
+
+  it('names the workflow and run from the request, the update reference, the task token or the answer', () => {
+    expect(traceSubject({ workflowExecution: { workflowId: 'w1', runId: 'r1' } }, {})).toBe('w1/r1');
+    expect(traceSubject({ updateRef: { workflowExecution: { workflowId: 'w2' } } }, undefined)).toBe('w2/-');
+    expect(traceSubject({ workflowId: 'w3' }, { runId: 'r3' })).toBe('w3/r3');
+    // A completion names only its run, in its task token.
+    expect(traceSubject({ taskToken: token({ k: 'w', r: 'r4', s: 5, t: 6 }) }, {})).toBe('-/r4');
+    // A poll names its workflow only in the task it hands over.
+    expect(traceSubject({ taskQueue: { name: 'q' } }, { workflowExecution: { workflowId: 'w5', runId: 'r5' } })).toBe(
+      'w5/r5',
+    );
+    expect(traceSubject({ taskQueue: { name: 'q' } }, {})).toBe('-/-');
+  });
+
+  it('names no run for a token the server did not issue, without throwing', () => {
+    expect(traceSubject({ taskToken: Buffer.from('not json') }, undefined)).toBe('-/-');
   });
 });
