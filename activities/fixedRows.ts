@@ -72,45 +72,48 @@ export async function fixedProblem(db: Pick<Db, 'problem'>, problemId: string): 
   return remember(problems, problemId, row);
 }
 
-/** Several campaigns at once: this process's copies, the others in one read. Missing ids are left out. */
-export async function fixedCampaigns(
-  db: Pick<Db, 'campaign'>,
-  campaignIds: readonly string[],
-): Promise<Map<string, TFixedCampaign>> {
-  const out = new Map<string, TFixedCampaign>();
+/**
+ * Several rows at once: this process's copies, the others in one read (`read` gets the ids missing here). Ids with no
+ * row are left out.
+ */
+async function fixedMany<T extends { id: string }>(
+  cache: Map<string, T>,
+  ids: readonly string[],
+  read: (missing: string[]) => Promise<T[]>,
+): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
   const missing = new Set<string>();
-  for (const id of campaignIds) {
-    const known = campaigns.get(id);
+  for (const id of ids) {
+    const known = cache.get(id);
     if (known) out.set(id, known);
     else missing.add(id);
   }
   if (missing.size === 0) return out;
-  const rows = await db.campaign.findMany({
-    where: { id: { in: [...missing] } },
-    select: { id: true, name: true, policy: true },
-  });
-  for (const row of rows)
-    out.set(row.id, remember(campaigns, row.id, { ...row, parsedPolicy: parseStoredPolicy(row.policy) }));
+  for (const row of await read([...missing])) out.set(row.id, remember(cache, row.id, row));
   return out;
 }
 
-/** Several problems at once, each with its category's name: this process's copies, the others in one read. */
-export async function fixedProblems(
+/** Several campaigns at once (see `fixedMany`). */
+export function fixedCampaigns(
+  db: Pick<Db, 'campaign'>,
+  campaignIds: readonly string[],
+): Promise<Map<string, TFixedCampaign>> {
+  return fixedMany(campaigns, campaignIds, async (missing) =>
+    (
+      await db.campaign.findMany({ where: { id: { in: missing } }, select: { id: true, name: true, policy: true } })
+    ).map((row) => ({ ...row, parsedPolicy: parseStoredPolicy(row.policy) })),
+  );
+}
+
+/** Several problems at once, each with its category's name (see `fixedMany`). */
+export function fixedProblems(
   db: Pick<Db, 'problem'>,
   problemIds: readonly string[],
 ): Promise<Map<string, TFixedProblem>> {
-  const out = new Map<string, TFixedProblem>();
-  const missing = new Set<string>();
-  for (const id of problemIds) {
-    const known = problems.get(id);
-    if (known) out.set(id, known);
-    else missing.add(id);
-  }
-  if (missing.size === 0) return out;
-  const rows = await db.problem.findMany({
-    where: { id: { in: [...missing] } },
-    select: { id: true, title: true, detail: true, category: { select: { name: true } } },
-  });
-  for (const row of rows) out.set(row.id, remember(problems, row.id, row));
-  return out;
+  return fixedMany(problems, problemIds, (missing) =>
+    db.problem.findMany({
+      where: { id: { in: missing } },
+      select: { id: true, title: true, detail: true, category: { select: { name: true } } },
+    }),
+  );
 }
