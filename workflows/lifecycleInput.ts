@@ -65,6 +65,13 @@ export const RELEASED_SCOPES_PATCH = 'released-scopes';
 export const MOVED_DUE_DAY_PATCH = 'moved-due-day';
 /** A run continues as new past 500 history events instead of 1,500 (see `SHORT_RUN_EVENTS` in `taskLifecycle`). */
 export const SHORTER_RUNS_PATCH = 'shorter-runs';
+/**
+ * A timer that fires before the instant its step was planned for (the workflow's clock ran a little ahead of the
+ * server's when the timer was started) waits out the rest instead of acting early: an overdue notice run 1 ms before
+ * the end of the due day was refused by the rules and then counted as taken, so the report was never marked overdue.
+ * Asked only when a timer fires early, so it is recorded only in the runs where that happened.
+ */
+export const TIMER_NOT_EARLY_PATCH = 'timer-not-early';
 
 export function laterOf(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;

@@ -76,6 +76,7 @@ import {
   RELEASED_SCOPES_PATCH,
   SHORTER_RUNS_PATCH,
   STORED_LIGHT_PATCH,
+  TIMER_NOT_EARLY_PATCH,
   WORKDAY_CALENDAR_PATCH,
   ruleErrorMessage,
   stateInput,
@@ -93,6 +94,7 @@ export {
   RELEASED_SCOPES_PATCH,
   SHORTER_RUNS_PATCH,
   STORED_LIGHT_PATCH,
+  TIMER_NOT_EARLY_PATCH,
   WORKDAY_CALENDAR_PATCH,
   type TCarriedState,
   type TTaskLifecycleInput,
@@ -548,6 +550,8 @@ export async function taskLifecycle(input: TTaskLifecycleInput): Promise<TaskSta
           // edited meanwhile may have moved this very step). Never true for runs recorded before the calendar. Not
           // for the light's wake-ups: they are planned from `now`, and a new plan would skip the one due now.
           if (!step.transient && calendarReadDue()) continue;
+          // Woken before the step's instant: plan again, which waits out the rest (see TIMER_NOT_EARLY_PATCH).
+          if (Date.now() < Date.parse(step.at) && patched(TIMER_NOT_EARLY_PATCH)) continue;
         }
         await step.run();
         if (!step.transient) done.add(step.key);

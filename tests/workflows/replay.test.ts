@@ -25,7 +25,7 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   // v1-*: recorded before the patch 'assign-before-handlers'; v2-*: after it, before 'local-projection'; v3-*: after
   // that, before 'first-signer-not-applicant'; v4-*: after that, before 'four-eyes' and 'stored-light'; v5-*: after
   // those, before 'workday-calendar' and 'escalation-step-reached'; v6-*: after those, before 'released-scopes',
-  // 'moved-due-day' and 'shorter-runs'; unprefixed: today's code. Replayed, each takes the path it was recorded with.
+  // 'moved-due-day' and 'shorter-runs'; v7-*: after those, before 'timer-not-early'; unprefixed: today's code. Replayed, each takes the path it was recorded with.
   expect([...names]).toEqual(
     expect.arrayContaining([
       'v1-monthly-cycle-closed',
@@ -48,8 +48,10 @@ it('has recorded histories of the main lifecycles, from before and after each pa
       'v6-stored-light-window',
       'v6-workday-due-day',
       'v6-delegated-sign-off',
+      'v7-workday-due-day',
       'stored-light-window',
-      // Recorded with a calendar answer in its history (the due day moved from Sunday 2026-10-25 to Monday the 26th).
+      // Recorded with a calendar answer in its history (the due day moved from Sunday 2026-10-25 to Monday the 26th),
+      // and a timer that fired before its instant and waited out the rest ('timer-not-early', checked below).
       'workday-due-day',
       'monthly-cycle-closed',
       'delegated-sign-off',
@@ -77,6 +79,20 @@ it('has recorded histories of the main lifecycles, from before and after each pa
   expect(count('v5-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(5);
   expect(count('v6-monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(7);
   expect(count('monthly-cycle-closed.run1.json', MARKER, 'core_patch')).toBe(10);
+  // 'timer-not-early' is asked only when a timer fires early: in the history recorded where one did, not elsewhere.
+  const patchIds = (file: string) =>
+    (
+      JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as {
+        events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: { data?: string }[] }> } }[];
+      }
+    ).events.flatMap((e) =>
+      Object.values(e.markerRecordedEventAttributes?.details ?? {}).flatMap((p) =>
+        (p.payloads ?? []).map((x) => Buffer.from(x.data ?? '', 'base64').toString('utf8')),
+      ),
+    );
+  expect(patchIds('workday-due-day.run1.json').some((t) => t.includes('"timer-not-early"'))).toBe(true);
+  expect(patchIds('v7-workday-due-day.run1.json').some((t) => t.includes('"timer-not-early"'))).toBe(false);
+  expect(patchIds('monthly-cycle-closed.run1.json').some((t) => t.includes('"timer-not-early"'))).toBe(false);
   // Before 'local-projection' projections were activity tasks; after it they are local activities (markers).
   expect(count('v2-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBeGreaterThan(0);
   expect(count('v3-monthly-cycle-closed.run1.json', 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(0);
