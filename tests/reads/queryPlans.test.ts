@@ -112,6 +112,8 @@ const BIG = [
     ['medicalStaff', '/api/inbox'],
     ['leader', '/api/inbox'],
     ['office', '/api/campaigns/CAMPAIGN/stats'],
+    ['office', '/api/notifications'],
+    ['office', '/api/notifications?unread=true'],
   ] as const)('When %s reads %s, then no big table is read whole', async (who, path) => {
     const app = createApp({ db: logged as unknown as Db, client: stack.testEnv.client, taskQueue: 'plans' });
     const url = path.replace('TASK', taskId).replace('CAMPAIGN', campaignId).replace('UNIT', cast.medicalStaff.unitId);
