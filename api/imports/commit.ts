@@ -24,6 +24,7 @@ import type { TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
 import { lifecycleInput, startLifecycle } from '../tasks/create';
+import { ensureProblems } from '../tasks/problems';
 import { requireWithinLevel } from '../tasks/references';
 import { importView, requireCampaignOffice } from './tasks';
 
@@ -160,16 +161,14 @@ async function runCommit(ctx: TCommitContext): Promise<void> {
     await db.import.update({ where: { id: ctx.importId }, data: { ...live } });
   };
   try {
-    const problems = new Map<string, string>();
     for (let i = 0; i < ctx.rows.length; i += CHUNK) {
       const chunk = ctx.rows.slice(i, i + CHUNK);
       try {
-        await writeChunk(ctx, chunk, problems);
+        await writeChunk(ctx, chunk);
       } catch (err) {
         // A concurrent commit (another process) wrote some of these rows first: once more finds them written.
         if ((err as { code?: string }).code !== 'P2002') throw err;
-        problems.clear();
-        await writeChunk(ctx, chunk, problems);
+        await writeChunk(ctx, chunk);
       }
       live.rowsWritten += chunk.length;
       await flush(false);
@@ -224,9 +223,8 @@ function deadlineOf(row: TPreviewRow, ctx: TCommitContext): TDeadline {
   throw new AppError('VALIDATION', `第 ${row.row} 行的整改时限无法识别`);
 }
 
-async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: Map<string, string>): Promise<void> {
+async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[]): Promise<void> {
   const { db } = ctx.deps;
-  const created = new Map<string, string>();
   await db.$transaction(async (tx) => {
     const keys = chunk.map((r) => importKeyOf(ctx.importId, r.row));
     const existing = new Set(
@@ -239,29 +237,14 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
     const tasks: Prisma.TaskCreateManyInput[] = [];
     const participants: { taskId: string; unitId: string }[] = [];
     const audits: Parameters<typeof appendAudit>[1][] = [];
+    // Categories and problems for the whole chunk in a few statements (three per new problem before).
+    const problemIdOf = await ensureProblems(
+      tx,
+      ctx.campaignId,
+      fresh.map((r) => ({ category: r.category, title: r.problem })),
+    );
     for (const row of fresh) {
       const importKey = importKeyOf(ctx.importId, row.row);
-      const problemKey = `${row.category}\u0000${row.problem}`;
-      let problemId = problems.get(problemKey) ?? created.get(problemKey);
-      if (!problemId) {
-        const category = await tx.category.upsert({
-          where: { campaignId_name: { campaignId: ctx.campaignId, name: row.category } },
-          create: { campaignId: ctx.campaignId, name: row.category },
-          update: {},
-        });
-        // The same title in the same category is the same problem (as creation by hand has it).
-        const problem =
-          (await tx.problem.findFirst({
-            where: { campaignId: ctx.campaignId, categoryId: category.id, title: row.problem },
-            select: { id: true },
-          })) ??
-          (await tx.problem.create({
-            data: { campaignId: ctx.campaignId, categoryId: category.id, title: row.problem },
-            select: { id: true },
-          }));
-        problemId = problem.id;
-        created.set(problemKey, problemId);
-      }
       const id = importTaskId(ctx.importId, row.row);
       const deadline = deadlineOf(row, ctx);
       const input = lifecycleInput(
@@ -290,7 +273,7 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
       tasks.push({
         id,
         campaignId: ctx.campaignId,
-        problemId,
+        problemId: problemIdOf({ category: row.category, title: row.problem }),
         measure: row.measure,
         target: row.target,
         leadUnitId: row.leadUnitId!,
@@ -330,7 +313,6 @@ async function writeChunk(ctx: TCommitContext, chunk: TPreviewRow[], problems: M
     if (participants.length > 0) await tx.taskParticipant.createMany({ data: participants });
     await appendAudits(tx, audits);
   }, CHUNK_TRANSACTION);
-  for (const [k, v] of created) problems.set(k, v);
 }
 
 async function startRow(ctx: TCommitContext, row: TPreviewRow): Promise<void> {

@@ -18,6 +18,7 @@ import { dateOf } from '../../domain/calendar';
 import { deadlineDate, outsideLifecycleWindow, parseDeadline, ZDeadline, type TDeadline } from '../../domain/deadline';
 import { ZCampaignPolicy, type TCampaignPolicy } from '../../domain/policy';
 import { initialState, resolveSignOffChain } from '../../domain/task';
+import { chunked, ensureProblems, type Tx } from './problems';
 import type { TApiActor } from '../auth';
 import type { TAppDeps } from '../deps';
 import { AppError } from '../errors';
@@ -134,18 +135,6 @@ export async function writeTaskRows(
   return planned.map((t) => ({ id: t.id, input: t.input }));
 }
 
-/**
- * Rows per statement. SQLite binds at most 32,766 parameters a statement and PostgreSQL 65,535; a task row binds about
- * twenty, and a request may hold 500 tasks with 50 participants each.
- */
-const ROWS_PER_STATEMENT = 500;
-
-function chunked<T>(items: T[]): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) chunks.push(items.slice(i, i + ROWS_PER_STATEMENT));
-  return chunks;
-}
-
 interface TRowContext {
   campaignId: string;
   actor: TApiActor;
@@ -173,64 +162,16 @@ async function writeRows(tx: Tx, ctx: TRowContext, planned: TPlannedTask[]): Pro
   const fresh = planned.filter((t) => !existing.has(t.id));
   if (fresh.length === 0) return;
 
-  const categoryIds = new Map<string, string>();
-  const names = [...new Set(fresh.map((t) => t.item.problem.category))];
-  for (const chunk of chunked(names)) {
-    const found = await tx.category.findMany({
-      where: { campaignId, name: { in: chunk } },
-      select: { id: true, name: true },
-    });
-    for (const c of found) categoryIds.set(c.name, c.id);
-  }
-  for (const name of names) {
-    if (categoryIds.has(name)) continue;
-    // A category new to the campaign, one upsert each as before: a concurrent request (PostgreSQL) may be adding the
-    // same name, which the unique (campaignId, name) resolves. A request names few categories, new only once.
-    const category = await tx.category.upsert({
-      where: { campaignId_name: { campaignId, name } },
-      create: { campaignId, name },
-      update: {},
-      select: { id: true },
-    });
-    categoryIds.set(name, category.id);
-  }
-
-  // Several measures often answer one problem: the same title in the same category is the same problem.
-  const problemKey = (categoryId: string, title: string): string => `${categoryId}\u0000${title}`;
-  const wanted = new Map<string, { categoryId: string; title: string; detail: string | null }>();
-  for (const { item } of fresh) {
-    const categoryId = categoryIds.get(item.problem.category)!;
-    const key = problemKey(categoryId, item.problem.title);
-    if (!wanted.has(key))
-      wanted.set(key, { categoryId, title: item.problem.title, detail: item.problem.detail ?? null });
-  }
-  const problemIds = new Map<string, string>();
-  const wantedCategoryIds = [...new Set([...wanted.values()].map((p) => p.categoryId))];
-  for (const titles of chunked([...new Set([...wanted.values()].map((p) => p.title))])) {
-    const found = await tx.problem.findMany({
-      where: { campaignId, categoryId: { in: wantedCategoryIds }, title: { in: titles } },
-      select: { id: true, categoryId: true, title: true },
-    });
-    for (const p of found) {
-      const key = problemKey(p.categoryId, p.title);
-      if (wanted.has(key) && !problemIds.has(key)) problemIds.set(key, p.id);
-    }
-  }
-  const newProblems: Prisma.ProblemCreateManyInput[] = [];
-  for (const [key, problem] of wanted) {
-    if (problemIds.has(key)) continue;
-    // The ID the schema's default would give (a v4 UUID), chosen here so that the tasks can name it.
-    const id = randomUUID();
-    problemIds.set(key, id);
-    newProblems.push({ id, campaignId, ...problem });
-  }
-  for (const chunk of chunked(newProblems)) await tx.problem.createMany({ data: chunk });
+  const problemIdOf = await ensureProblems(
+    tx,
+    campaignId,
+    fresh.map(({ item }) => item.problem),
+  );
 
   const tasks: Prisma.TaskCreateManyInput[] = [];
   const participants: Prisma.TaskParticipantCreateManyInput[] = [];
   const audits: TAuditRecord[] = [];
   for (const task of fresh) {
-    const categoryId = categoryIds.get(task.item.problem.category)!;
     const state = initialState({
       taskId: task.id,
       campaignId,
@@ -244,7 +185,7 @@ async function writeRows(tx: Tx, ctx: TRowContext, planned: TPlannedTask[]): Pro
     tasks.push({
       id: task.id,
       campaignId,
-      problemId: problemIds.get(problemKey(categoryId, task.item.problem.title))!,
+      problemId: problemIdOf(task.item.problem),
       measure: task.item.measure,
       target: task.item.target ?? null,
       leadUnitId: task.item.leadUnitId,
@@ -418,8 +359,6 @@ function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
-
-type Tx = Parameters<Parameters<TAppDeps['db']['$transaction']>[0]>[0];
 
 /** A keyed retry whose body differs from the request that created the tasks: 422, nothing written. */
 async function requireSameRequest(tx: Tx, existingIds: string[], requestHash: string | undefined): Promise<void> {
